@@ -1,0 +1,40 @@
+# Two commands matter on a fresh machine: `make report` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+STUDY ?= data/studies/porto_alegre.yml
+
+.PHONY: install test report lint format benchmark clean
+
+$(PY):
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "transitmile needs Python 3.11+, found " + sys.version'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -e ".[dev,notebook]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+report: $(STAMP)
+	$(VENV)/bin/transitmile run $(STUDY)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check transitmile tests benchmarks
+	$(VENV)/bin/ruff format --check transitmile tests benchmarks
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format transitmile tests benchmarks
+	$(VENV)/bin/ruff check --fix transitmile tests benchmarks
+
+benchmark: $(STAMP)
+	$(PY) benchmarks/ttm.py
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache

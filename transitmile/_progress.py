@@ -1,0 +1,28 @@
+"""tqdm progress bars that follow ``settings.progress`` and detect notebooks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypeVar
+
+from tqdm.auto import tqdm
+
+from . import settings
+
+T = TypeVar("T")
+
+
+def progress_bar(iterable: Iterable[T] | None = None, *, progress: bool | None = None, **kwargs):
+    """Wrap ``iterable`` in a tqdm bar unless progress is switched off.
+
+    Parameters
+    ----------
+    iterable : iterable, optional
+        What to iterate over.
+    progress : bool, optional
+        Show the bar; ``None`` follows ``transitmile.settings.progress``.
+    **kwargs
+        Passed to :class:`tqdm.auto.tqdm` (``desc``, ``total``, ``unit`` ...).
+    """
+    show = settings.progress if progress is None else progress
+    return tqdm(iterable, disable=not show, **kwargs)

@@ -1,0 +1,52 @@
+"""One exception family for every mistake a user can make.
+
+Each message names the file, column or parameter at fault and shows an
+offending value, so that a planner can fix the input without reading a
+traceback from deep inside pandas.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "TransitmileError",
+    "DataError",
+    "FeedError",
+    "NetworkError",
+    "RoutingError",
+    "EngineUnavailableError",
+    "StudyError",
+]
+
+
+class TransitmileError(ValueError):
+    """Base class of every error transitmile raises for bad input or set-up."""
+
+
+class DataError(TransitmileError):
+    """A data set file is missing, unreadable or fails its checksum."""
+
+
+class FeedError(TransitmileError):
+    """A GTFS feed is malformed or has no service on the requested date."""
+
+
+class NetworkError(TransitmileError):
+    """A street network or transport network cannot be built or used."""
+
+
+class RoutingError(TransitmileError):
+    """Invalid routing parameters or origins/destinations."""
+
+
+class EngineUnavailableError(TransitmileError):
+    """The requested routing engine cannot run here (e.g. no Java 21 or no R5 jar)."""
+
+
+class StudyError(TransitmileError):
+    """A study YAML file or a batch run is misconfigured."""
+
+
+def show_value(value: object, limit: int = 80) -> str:
+    """Short printable form of an offending value for an error message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

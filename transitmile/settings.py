@@ -1,0 +1,44 @@
+"""Package-wide settings, in one place (after osmnx's ``settings`` module).
+
+Change them at run time, e.g. ``transitmile.settings.progress = False``.
+Environment variables are read once at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+#: Folders searched for data set files before the cache and the network,
+#: from ``TRANSITMILE_DATA_DIR`` (several folders separated by ``os.pathsep``).
+data_dirs: list[Path] = [
+    Path(p).expanduser() for p in os.environ.get("TRANSITMILE_DATA_DIR", "").split(os.pathsep) if p
+]
+
+#: Where downloaded data and built networks are cached.
+cache_dir: Path = Path(
+    os.environ.get("TRANSITMILE_CACHE_DIR") or platformdirs.user_cache_dir("transitmile")
+).expanduser()
+
+#: Show tqdm progress bars for long operations (per-call ``progress=`` overrides it).
+progress: bool = os.environ.get("TRANSITMILE_PROGRESS", "1") not in ("0", "false", "no")
+
+#: Seed for the Monte Carlo phase draws of headway-based (frequency) trips.
+random_seed: int = 20190513
+
+#: Radius within which points are snapped to the street network, metres (R5's default).
+snap_radius_m: float = 1600.0
+
+#: Walking transfers between stops are searched up to this time, seconds.
+max_transfer_time_s: int = 20 * 60
+
+#: Boarding slack: minimum time between arriving at a stop and boarding, seconds.
+min_transfer_time_s: int = 60
+
+#: Local R5 jar (offline use); passed on to r5py as ``--r5-classpath``.
+r5_classpath: str | None = os.environ.get("TRANSITMILE_R5_CLASSPATH") or None
+
+#: Java heap for R5 (r5py's ``--max-memory``).
+r5_max_memory: str = os.environ.get("TRANSITMILE_R5_MAX_MEMORY", "80%")
