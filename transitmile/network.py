@@ -1,0 +1,275 @@
+"""TransportNetwork: streets + transit for one service date, built once, cached on disk.
+
+Everything here depends only on the input files (OSM extract, GTFS feeds, date)
+and a few settings, so it is cached under ``settings.cache_dir / "networks"``,
+keyed by the files' sha256. What depends on a request (origins, speeds, time
+limits) is computed per call in :mod:`transitmile.routing`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import pickle
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+
+from . import settings
+from .data import file_sha256
+from .errors import NetworkError, show_value
+from .feeds import Feed, load_feeds
+from .streets import Snapped, SparseTimes, StreetGraph, build_street_graph, snap_points, street_travel_times
+
+__all__ = ["TransportNetwork"]
+
+log = logging.getLogger("transitmile")
+
+#: Bumped whenever the cached content changes shape, so old caches are rebuilt.
+CACHE_FORMAT = 1
+
+#: Transfers are stored as walking distances (metres) up to this distance, and
+#: filtered per request by time at the requested walking speed.
+TRANSFER_SEARCH_M = 2500.0
+
+
+@dataclass
+class _Built:
+    feed: Feed
+    walk: StreetGraph
+    bike: StreetGraph
+    stops: gpd.GeoDataFrame
+    stops_walk: Snapped
+    stops_bike: Snapped
+    transfer_m: SparseTimes  # stop x stop walking distance, metres
+    timetable: object
+    build_seconds: float
+    provenance: dict = field(default_factory=dict)
+
+
+def _as_paths(gtfs) -> list[Path]:
+    if isinstance(gtfs, (str, os.PathLike)):
+        gtfs = [gtfs]
+    return [Path(p).expanduser().resolve() for p in gtfs]
+
+
+class TransportNetwork:
+    """Street graphs (walk, bike) and the transit timetable of one service date.
+
+    Parameters
+    ----------
+    osm_pbf : str or Path
+        OpenStreetMap extract (.osm.pbf).
+    gtfs : str, Path or list of them
+        GTFS feeds (zip or folder); several feeds are merged.
+    date : datetime.date, "YYYY-MM-DD" or "busiest"
+        Service date routed on.
+    names : list of str, optional
+        Feed names used as id prefixes when several feeds are merged.
+    access_services : list, optional
+        Access/egress services of scenario interventions (bike-share, scooters,
+        microtransit) that the embedded engine routes natively.
+    cache : bool
+        Read and write the on-disk cache (default True).
+    progress : bool, optional
+        Show progress bars.
+
+    Notes
+    -----
+    The build is cached under ``settings.cache_dir / "networks"`` keyed by the
+    sha256 of every input file, the date and the transitmile cache format, so a
+    second construction of the same network only reads one file.
+    """
+
+    def __init__(
+        self,
+        osm_pbf,
+        gtfs,
+        date: dt.date | str = "busiest",
+        *,
+        names: list[str] | None = None,
+        access_services: list | None = None,
+        cache: bool = True,
+        progress: bool | None = None,
+    ):
+        self.osm_pbf = Path(osm_pbf).expanduser().resolve()
+        self.gtfs = _as_paths(gtfs)
+        for path in [self.osm_pbf, *self.gtfs]:
+            if not path.exists():
+                raise NetworkError(f"input file {str(path)!r} does not exist")
+        if self.osm_pbf.is_dir() or not str(self.osm_pbf).endswith(".pbf"):
+            raise NetworkError(
+                f"osm_pbf must be an OpenStreetMap .pbf file, got {show_value(str(self.osm_pbf))}"
+            )
+        self.names = names
+        self.access_services = list(access_services or [])
+        self._requested_date = date
+        self._progress = progress
+        started = time.perf_counter()
+        self._built, self.cache_hit = self._load_or_build(cache)
+        self.load_seconds = time.perf_counter() - started
+
+    # ----------------------------------------------------------------- build
+    def _cache_key(self) -> str:
+        parts = {
+            "format": CACHE_FORMAT,
+            "osm": file_sha256(self.osm_pbf),
+            "gtfs": [_path_sha256(p) for p in self.gtfs],
+            "names": self.names,
+            "date": str(self._requested_date),
+            "transfer_search_m": TRANSFER_SEARCH_M,
+            "snap_radius_m": settings.snap_radius_m,
+        }
+        text = json.dumps(parts, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+    def _load_or_build(self, cache: bool) -> tuple[_Built, bool]:
+        key = self._cache_key()
+        path = settings.cache_dir / "networks" / f"{key}.pkl"
+        self.cache_path = path
+        if cache and path.is_file():
+            try:
+                with open(path, "rb") as handle:
+                    return pickle.load(handle), True
+            except Exception as exc:  # a stale or truncated cache is rebuilt, never trusted
+                log.warning("ignoring unreadable network cache %s (%s)", path, exc)
+        built = self._build(key)
+        if cache:
+            _atomic_pickle(built, path)
+        return built, False
+
+    def _build(self, key: str) -> _Built:
+        from .engines.timetable import compile_timetable
+
+        started = time.perf_counter()
+        feed = load_feeds(self.gtfs, date=self._requested_date, names=self.names, progress=self._progress)
+        walk = build_street_graph(self.osm_pbf, mode="walk", progress=self._progress)
+        bike = build_street_graph(self.osm_pbf, mode="bike", progress=self._progress)
+        stops = gpd.GeoDataFrame(
+            {"id": feed.stops["stop_id"].to_numpy()},
+            geometry=gpd.points_from_xy(feed.stops["stop_lon"], feed.stops["stop_lat"]),
+            crs="EPSG:4326",
+        )
+        stops_walk = _snap_stops(walk, stops)
+        stops_bike = _snap_stops(bike, stops)
+        # 3.6 km/h is one metre per second: these "seconds" are walking metres.
+        transfer_m = street_travel_times(walk, stops_walk, stops_walk, speed_kmh=3.6, max_time_s=TRANSFER_SEARCH_M)
+        timetable = compile_timetable(feed, list(stops["id"]))
+        provenance = {
+            "cache_key": key,
+            "service_date": feed.service_date.isoformat(),
+            "osm_pbf": {"path": str(self.osm_pbf), "sha256": file_sha256(self.osm_pbf)},
+            "gtfs": [{"name": s.name, "path": str(s.path), "sha256": s.sha256} for s in feed.sources],
+            "stops": int(len(stops)),
+            "stops_on_street_network": int(stops_walk.snapped.sum()),
+        }
+        return _Built(
+            feed=feed,
+            walk=walk,
+            bike=bike,
+            stops=stops,
+            stops_walk=stops_walk,
+            stops_bike=stops_bike,
+            transfer_m=transfer_m,
+            timetable=timetable,
+            build_seconds=time.perf_counter() - started,
+            provenance=provenance,
+        )
+
+    # ------------------------------------------------------------ accessors
+    @property
+    def feed(self) -> Feed:
+        return self._built.feed
+
+    @property
+    def date(self) -> dt.date:
+        """The service date routed on."""
+        return self._built.feed.service_date
+
+    @property
+    def walk(self) -> StreetGraph:
+        return self._built.walk
+
+    @property
+    def bike(self) -> StreetGraph:
+        return self._built.bike
+
+    @property
+    def stops(self) -> gpd.GeoDataFrame:
+        return self._built.stops
+
+    @property
+    def timetable(self):
+        return self._built.timetable
+
+    @property
+    def provenance(self) -> dict:
+        """Where this network came from: file hashes, date, cache key."""
+        return dict(self._built.provenance)
+
+    def street_graph(self, mode: str) -> StreetGraph:
+        """The street graph for ``"WALK"`` or ``"BICYCLE"``."""
+        return {"WALK": self.walk, "BICYCLE": self.bike}[mode]
+
+    def snapped_stops(self, mode: str) -> Snapped:
+        return {"WALK": self._built.stops_walk, "BICYCLE": self._built.stops_bike}[mode]
+
+    def transfer_seconds(self, speed_walking: float, max_transfer_time_s: int) -> SparseTimes:
+        """Stop-to-stop walking times at ``speed_walking`` km/h within a time limit, seconds."""
+        metres = self._built.transfer_m
+        seconds = np.rint(metres.seconds * (3.6 / speed_walking)).astype(np.int32)
+        keep = seconds <= max_transfer_time_s
+        rows = np.repeat(np.arange(metres.shape[0]), np.diff(metres.indptr))[keep]
+        indptr = np.zeros(metres.shape[0] + 1, dtype=np.int64)
+        np.add.at(indptr, rows + 1, 1)
+        return SparseTimes(np.cumsum(indptr), metres.indices[keep], seconds[keep], metres.shape)
+
+    def __repr__(self) -> str:
+        return (
+            f"TransportNetwork(osm_pbf={self.osm_pbf.name!r}, gtfs={[p.name for p in self.gtfs]}, "
+            f"date={self.date.isoformat()}, stops={len(self.stops)}, cached={self.cache_hit})"
+        )
+
+
+def _snap_stops(graph: StreetGraph, stops: gpd.GeoDataFrame) -> Snapped:
+    # Stops beyond the extract are expected (about 40% of EPTC's lie outside POA's OSM
+    # extract): they stay in the timetable, unreachable on foot. One log line, not a warning per build.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        snapped = snap_points(graph, stops, radius_m=settings.snap_radius_m)
+    log.info(
+        "%d of %d stops lie within %.0f m of the %s network",
+        int(snapped.snapped.sum()), len(stops), settings.snap_radius_m, graph.mode,
+    )
+    return snapped
+
+
+def _path_sha256(path: Path) -> str:
+    if path.is_file():
+        return file_sha256(path)
+    digest = hashlib.sha256()
+    for member in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(member.relative_to(path).as_posix().encode())
+        digest.update(file_sha256(member).encode())
+    return digest.hexdigest()
+
+
+def _atomic_pickle(obj, path: Path) -> None:
+    """Write to a temporary file in the same folder, then move it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump(obj, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
