@@ -27,7 +27,14 @@ from . import settings
 from .data import file_sha256
 from .errors import NetworkError, show_value
 from .feeds import Feed, load_feeds
-from .streets import Snapped, SparseTimes, StreetGraph, build_street_graph, snap_points, street_travel_times
+from .streets import (
+    Snapped,
+    SparseTimes,
+    StreetGraph,
+    build_street_graph,
+    snap_points,
+    street_travel_times,
+)
 
 __all__ = ["TransportNetwork"]
 
@@ -150,7 +157,9 @@ class TransportNetwork:
         from .engines.timetable import compile_timetable
 
         started = time.perf_counter()
-        feed = load_feeds(self.gtfs, date=self._requested_date, names=self.names, progress=self._progress)
+        feed = load_feeds(
+            self.gtfs, date=self._requested_date, names=self.names, progress=self._progress
+        )
         walk = build_street_graph(self.osm_pbf, mode="walk", progress=self._progress)
         bike = build_street_graph(self.osm_pbf, mode="bike", progress=self._progress)
         stops = gpd.GeoDataFrame(
@@ -161,13 +170,17 @@ class TransportNetwork:
         stops_walk = _snap_stops(walk, stops)
         stops_bike = _snap_stops(bike, stops)
         # 3.6 km/h is one metre per second: these "seconds" are walking metres.
-        transfer_m = street_travel_times(walk, stops_walk, stops_walk, speed_kmh=3.6, max_time_s=TRANSFER_SEARCH_M)
+        transfer_m = street_travel_times(
+            walk, stops_walk, stops_walk, speed_kmh=3.6, max_time_s=TRANSFER_SEARCH_M
+        )
         timetable = compile_timetable(feed, list(stops["id"]))
         provenance = {
             "cache_key": key,
             "service_date": feed.service_date.isoformat(),
             "osm_pbf": {"path": str(self.osm_pbf), "sha256": file_sha256(self.osm_pbf)},
-            "gtfs": [{"name": s.name, "path": str(s.path), "sha256": s.sha256} for s in feed.sources],
+            "gtfs": [
+                {"name": s.name, "path": str(s.path), "sha256": s.sha256} for s in feed.sources
+            ],
             "stops": int(len(stops)),
             "stops_on_street_network": int(stops_walk.snapped.sum()),
         }
@@ -247,7 +260,10 @@ def _snap_stops(graph: StreetGraph, stops: gpd.GeoDataFrame) -> Snapped:
         snapped = snap_points(graph, stops, radius_m=settings.snap_radius_m)
     log.info(
         "%d of %d stops lie within %.0f m of the %s network",
-        int(snapped.snapped.sum()), len(stops), settings.snap_radius_m, graph.mode,
+        int(snapped.snapped.sum()),
+        len(stops),
+        settings.snap_radius_m,
+        graph.mode,
     )
     return snapped
 

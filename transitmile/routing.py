@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import warnings
 from importlib.metadata import PackageNotFoundError, version
 
 import geopandas as gpd
@@ -97,7 +96,9 @@ def travel_time_matrix(
         the engine, versions, parameters and input hashes.
     """
     if engine not in ENGINES:
-        raise RoutingError(f"parameter 'engine' must be one of {list(ENGINES)}, got {show_value(engine)}")
+        raise RoutingError(
+            f"parameter 'engine' must be one of {list(ENGINES)}, got {show_value(engine)}"
+        )
     request = make_request(
         departure=departure,
         departure_time_window=departure_time_window,
@@ -135,7 +136,9 @@ def travel_time_matrix(
 def check_points(points, name: str) -> gpd.GeoDataFrame:
     """Validate an origins/destinations layer (GeoDataFrame, unique ``id``, CRS, points)."""
     if not isinstance(points, gpd.GeoDataFrame):
-        raise RoutingError(f"{name} must be a GeoDataFrame with an 'id' column, got {type(points).__name__}")
+        raise RoutingError(
+            f"{name} must be a GeoDataFrame with an 'id' column, got {type(points).__name__}"
+        )
     if "id" not in points.columns:
         raise RoutingError(f"{name} has no 'id' column; columns are {list(points.columns)[:10]}")
     if len(points) == 0:
@@ -170,7 +173,9 @@ def _check_departure(network, request: TravelTimeRequest) -> None:
 
 
 # ------------------------------------------------------------ embedded engine
-def run_embedded(network, origins, destinations, request: TravelTimeRequest, *, progress=None) -> pd.DataFrame:
+def run_embedded(
+    network, origins, destinations, request: TravelTimeRequest, *, progress=None
+) -> pd.DataFrame:
     """Route with the embedded engine: street tables here, transit in RAPTOR."""
     from .engines.embedded import compute_travel_times
 
@@ -188,7 +193,10 @@ def run_embedded(network, origins, destinations, request: TravelTimeRequest, *, 
     direct = _min_tables(
         [
             street_travel_times(
-                network.street_graph(m), snapped_o[m], snapped_d[m], speed_kmh=_speed(request, m),
+                network.street_graph(m),
+                snapped_o[m],
+                snapped_d[m],
+                speed_kmh=_speed(request, m),
                 max_time_s=min(request.max_time_s, _leg_limit(request, m)),
             )
             for m in request.direct_modes
@@ -196,13 +204,29 @@ def run_embedded(network, origins, destinations, request: TravelTimeRequest, *, 
         (n_o, n_d),
     )
     if request.uses_transit:
-        access = _min_tables([_stop_leg(network, snapped_o[m], request, m, to_stops=True) for m in request.access_modes], None)
-        egress = _min_tables([_stop_leg(network, snapped_d[m], request, m, to_stops=False) for m in request.egress_modes], None)
+        access = _min_tables(
+            [
+                _stop_leg(network, snapped_o[m], request, m, to_stops=True)
+                for m in request.access_modes
+            ],
+            None,
+        )
+        egress = _min_tables(
+            [
+                _stop_leg(network, snapped_d[m], request, m, to_stops=False)
+                for m in request.egress_modes
+            ],
+            None,
+        )
         transfers = network.transfer_seconds(
             request.speed_walking, min(settings.max_transfer_time_s, request.max_time_walking_s)
         )
         result = compute_travel_times(
-            network.timetable, transfers, access, egress, direct,
+            network.timetable,
+            transfers,
+            access,
+            egress,
+            direct,
             departure_s=request.departure_seconds,
             n_minutes=request.n_departure_minutes,
             percentiles=request.percentiles,
@@ -250,7 +274,9 @@ def _min_tables(tables: list[SparseTimes], shape) -> SparseTimes | None:
     if not tables:
         if shape is None:
             return None
-        return SparseTimes(np.zeros(shape[0] + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32), shape)
+        return SparseTimes(
+            np.zeros(shape[0] + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32), shape
+        )
     if len(tables) == 1:
         return tables[0]
     shape = tables[0].shape
@@ -306,4 +332,3 @@ def _provenance(network, request: TravelTimeRequest, engine: str, reason: str) -
         "network": network.provenance,
         "computed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-
