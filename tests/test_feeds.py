@@ -1,0 +1,207 @@
+"""GTFS feed layer: hand-worked cases on tiny feeds, then properties of real feeds."""
+
+from __future__ import annotations
+
+import datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from transitmile.errors import FeedError
+from transitmile.feeds import busiest_date, load_feeds
+
+from .conftest import POA_DATE
+
+MONDAY = datetime.date(2024, 1, 1)
+
+
+def times_of(feed, trip_id):
+    rows = feed.stop_times[feed.stop_times["trip_id"] == trip_id]
+    return rows["arrival_time"].tolist(), rows["departure_time"].tolist()
+
+
+# --------------------------------------------------------------------------- interpolation
+
+
+def test_interpolates_by_straight_line_distance(make_feed):
+    # S1..S4 are 1113, 2226, 1113 m apart; 600 s from S1 to S4 split 1:2:1.
+    feed = load_feeds(make_feed(), date=MONDAY)
+    arrival, departure = times_of(feed, "T1")
+    start = 8 * 3600
+    assert arrival == [start, start + 150, start + 450, start + 600]
+    assert departure == arrival
+    assert feed.stop_times["interpolated"].tolist() == [False, True, True, False]
+    assert feed.stop_times["arrival_time"].dtype == np.int64
+
+
+def test_interpolates_by_shape_dist_traveled_when_the_trip_has_it(make_feed):
+    stop_times = """
+        trip_id,arrival_time,departure_time,stop_id,stop_sequence,shape_dist_traveled
+        T1,08:00:00,08:00:00,S1,1,0
+        T1,,,S2,2,100
+        T1,,,S3,3,400
+        T1,08:10:00,08:10:00,S4,4,1000
+        T2,09:00:00,09:00:00,S1,1,0
+        T2,,,S2,2,
+        T2,,,S3,3,400
+        T2,09:10:00,09:10:00,S4,4,1000
+        """
+    trips = """
+        route_id,service_id,trip_id
+        R1,WK,T1
+        R1,WK,T2
+        """
+    feed = load_feeds(
+        make_feed(files={"stop_times.txt": stop_times, "trips.txt": trips}), date=MONDAY
+    )
+    # T1: 100/1000 and 400/1000 of 600 s.
+    assert times_of(feed, "T1")[0] == [28800, 28860, 29040, 29400]
+    # T2 misses one shape distance: straight-line distance instead (1:2:1).
+    assert times_of(feed, "T2")[0] == [32400, 32550, 32850, 33000]
+
+
+def test_interpolates_between_intermediate_timepoints_and_fills_one_sided_blanks(make_feed):
+    stop_times = """
+        trip_id,arrival_time,departure_time,stop_id,stop_sequence
+        T1,,08:00:00,S1,1
+        T1,,,S2,2
+        T1,08:06:00,08:07:00,S3,3
+        T1,08:10:00,,S4,4
+        """
+    feed = load_feeds(make_feed(files={"stop_times.txt": stop_times}), date=MONDAY)
+    arrival, departure = times_of(feed, "T1")
+    # S2 lies 1/3 of the way from S1 (dep 08:00) to S3 (arr 08:06): 120 s.
+    assert arrival == [28800, 28920, 29160, 29400]
+    assert departure == [28800, 28920, 29220, 29400]
+    # One-sided blanks copy the other time; they are not interpolation.
+    assert feed.stop_times["interpolated"].tolist() == [False, True, False, False]
+
+
+def test_times_past_midnight_are_kept_as_seconds(make_feed):
+    stop_times = """
+        trip_id,arrival_time,departure_time,stop_id,stop_sequence
+        T1,23:55:00,23:55:00,S1,1
+        T1,,,S2,2
+        T1,,,S3,3
+        T1,24:05:00,24:05:00,S4,4
+        """
+    feed = load_feeds(make_feed(files={"stop_times.txt": stop_times}), date=MONDAY)
+    assert times_of(feed, "T1")[0] == [86100, 86250, 86550, 86700]
+
+
+@pytest.mark.parametrize("row", [1, 4])
+def test_first_or_last_stop_without_times_is_an_error(make_feed, row):
+    lines = ["trip_id,arrival_time,departure_time,stop_id,stop_sequence"]
+    for seq, stop in enumerate(["S1", "S2", "S3", "S4"], start=1):
+        time = "" if seq in (2, 3, row) else f"08:0{seq}:00"
+        lines.append(f"T1,{time},{time},{stop},{seq}")
+    path = make_feed(files={"stop_times.txt": "\n".join(lines)})
+    with pytest.raises(FeedError, match="stop_times.txt") as info:
+        load_feeds(path, date=MONDAY)
+    message = str(info.value)
+    assert "'T1'" in message
+    assert ("first" if row == 1 else "last") in message
+    assert f"S{row}" in message
+
+
+# --------------------------------------------------------------------------- frequencies
+
+FREQUENCY_FILES = {
+    "trips.txt": """
+        route_id,service_id,trip_id
+        R1,WK,T1
+        R1,WK,F
+        """,
+    "stop_times.txt": """
+        trip_id,arrival_time,departure_time,stop_id,stop_sequence
+        T1,08:00:00,08:00:00,S1,1
+        T1,08:10:00,08:10:00,S4,2
+        F,10:00:00,10:00:00,S1,1
+        F,,,S2,2
+        F,10:20:00,10:20:00,S4,3
+        """,
+    "frequencies.txt": """
+        trip_id,start_time,end_time,headway_secs,exact_times
+        F,07:00:00,07:30:00,900,0
+        F,06:00:00,07:00:00,1200,1
+        """,
+}
+
+
+def test_frequencies_expand_into_scheduled_trips(make_feed):
+    feed = load_feeds(make_feed(files=FREQUENCY_FILES), date=MONDAY)
+    trips = feed.trips.set_index("trip_id")
+    # 06:00, 06:20, 06:40 (07:00 is the end, excluded), then 07:00, 07:15.
+    expanded = [f"F#{k}" for k in range(5)]
+    assert sorted(trips.index) == sorted(["T1", *expanded])
+    assert trips.loc[expanded, "headway_based"].tolist() == [False] * 3 + [True] * 2
+    assert trips.loc[expanded, "headway_s"].tolist() == [1200.0] * 3 + [900.0] * 2
+    blocks = trips.loc[expanded, "frequency_block"].tolist()
+    assert blocks[0] == blocks[1] == blocks[2] != blocks[3] == blocks[4]
+    assert trips.loc["T1", "frequency_block"] == -1
+    assert not trips.loc["T1", "headway_based"]
+    assert np.isnan(trips.loc["T1", "headway_s"])
+    starts = [times_of(feed, t)[1][0] for t in expanded]
+    assert starts == [21600, 22800, 24000, 25200, 26100]
+    # The template's run time (20 min, S2 interpolated at 1/4 of it) is kept.
+    assert times_of(feed, "F#3")[0] == [25200, 25500, 26400]
+    assert "F" not in set(feed.stop_times["trip_id"])
+
+
+# --------------------------------------------------------------------------- real feeds
+
+
+def test_porto_alegre_both_feeds_have_complete_monotone_times(poa_feed):
+    st = poa_feed.stop_times
+    assert poa_feed.service_date == POA_DATE
+    assert len(st) > 100_000
+    assert st["interpolated"].mean() > 0.5  # EPTC: most rows are non-timepoints
+    for column in ("arrival_time", "departure_time"):
+        assert st[column].dtype == np.int64
+        assert st[column].notna().all()
+    assert (st["departure_time"] >= st["arrival_time"]).all()
+    same_trip = st["trip_id"].to_numpy()[1:] == st["trip_id"].to_numpy()[:-1]
+    step = st["arrival_time"].to_numpy()[1:] - st["departure_time"].to_numpy()[:-1]
+    assert (step[same_trip] >= 0).all()
+    assert (np.diff(st["stop_sequence"].to_numpy())[same_trip] > 0).all()
+    assert set(poa_feed.stops["feed"]) == {"poa_eptc", "poa_trensurb"}
+    assert st["trip_id"].str.startswith(("poa_eptc:", "poa_trensurb:")).all()
+    assert set(st["stop_id"]) <= set(poa_feed.stops["stop_id"])
+    assert set(st["trip_id"]) == set(poa_feed.trips["trip_id"])
+    assert set(poa_feed.routes.loc[poa_feed.routes["feed"] == "poa_trensurb", "route_type"]) == {2}
+
+
+def test_poa_timepoints_are_untouched(poa_gtfs, poa_feed):
+    # Oracle: the timed rows of the raw feed, as partridge parses them.
+    import partridge as ptg
+
+    raw = ptg.load_raw_feed(str(poa_gtfs[1])).stop_times
+    timed = raw[raw["arrival_time"].notna()].iloc[:200]
+    expected = pd.to_timedelta(timed["arrival_time"]).dt.total_seconds().astype("int64")
+    ours = poa_feed.stop_times.set_index(["trip_id", "stop_sequence"])["arrival_time"]
+    keys = list(
+        zip("poa_trensurb:" + timed["trip_id"], timed["stop_sequence"].astype(int), strict=True)
+    )
+    assert ours.loc[keys].tolist() == expected.tolist()
+
+
+def test_caltrain_follows_calendar_dates_exceptions(caltrain_gtfs):
+    # 2017-07-17 is a Monday; the weekday service is removed on 2017-09-04 (Labor Day),
+    # when the Sunday schedule runs instead.
+    weekday = load_feeds(caltrain_gtfs, date="2017-07-17")
+    labor_day = load_feeds(caltrain_gtfs, date=datetime.date(2017, 9, 4))
+    assert len(weekday.trips) == 92
+    assert set(weekday.trips["service_id"]) == {"CT-17JUL-Combo-Weekday-01"}
+    assert set(labor_day.trips["service_id"]) == {"CT-17JUL-Caltrain-Sunday-01"}
+    assert len(labor_day.trips) == 46
+    assert weekday.stop_times["interpolated"].sum() == 0
+
+
+def test_trimet_keeps_transfers_and_unprefixed_ids(trimet_gtfs):
+    feed = load_feeds(trimet_gtfs)
+    assert feed.service_date == busiest_date(trimet_gtfs)
+    assert len(feed.transfers) > 0
+    assert not feed.stop_times["trip_id"].str.contains(":").any()
+    assert feed.sources[0].name == "trimet-vermont-2018-02-06"
+    assert len(feed.sources[0].sha256) == 64
