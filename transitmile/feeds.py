@@ -180,6 +180,11 @@ def _raw(folder: Path) -> ptg.gtfs.Feed:
 # --------------------------------------------------------------------------- checks
 
 
+def _isin(values: pd.Series, allowed: pd.Series | np.ndarray) -> np.ndarray:
+    # Deduplicate first: pandas' arrow-string isin walks the allowed values in Python.
+    return values.isin(pd.unique(np.asarray(allowed, dtype=object))).to_numpy()
+
+
 def _sample(table: pd.DataFrame, mask: pd.Series | np.ndarray, columns: Sequence[str]) -> str:
     bad = table.loc[np.asarray(mask), [c for c in columns if c in table.columns]]
     first = bad.iloc[0].to_dict()
@@ -428,7 +433,7 @@ def _check_coordinates(stops: pd.DataFrame, used: pd.Series, name: str) -> pd.Da
             f"{_sample(stops, bad_range, ['stop_id', 'stop_lat', 'stop_lon'])}"
         )
     no_xy = stops["stop_lat"].isna() | stops["stop_lon"].isna()
-    needed = no_xy & stops["stop_id"].isin(used)
+    needed = no_xy & _isin(stops["stop_id"], used)
     if needed.any():
         ids = stops.loc[needed, "stop_id"].tolist()
         raise FeedError(
@@ -436,7 +441,7 @@ def _check_coordinates(stops: pd.DataFrame, used: pd.Series, name: str) -> pd.Da
             f"(blank stop_lat/stop_lon): stop_id {show_value(ids, 200)}, e.g. row "
             f"{_sample(stops, needed, ['stop_id', 'stop_name', 'stop_lat', 'stop_lon'])}"
         )
-    unknown = ~used.isin(stops["stop_id"])
+    unknown = ~_isin(used, stops["stop_id"])
     if unknown.any():
         raise FeedError(
             f"{name}/stop_times.txt: stop_id {show_value(used[unknown].iloc[0])} "
@@ -619,7 +624,7 @@ def _expand_frequencies(
             f"{where}: start_time, end_time and a headway_secs > 0 are required, row "
             f"{_sample(rows, bad, key)}"
         )
-    unknown = ~rows["trip_id"].isin(stop_times["trip_id"])
+    unknown = ~_isin(rows["trip_id"], stop_times["trip_id"])
     if unknown.any():
         raise FeedError(
             f"{where}: trip_id {show_value(rows.loc[unknown, 'trip_id'].iloc[0])} has no "
@@ -769,17 +774,22 @@ def _load_one(folder: Path, raw: ptg.gtfs.Feed, name: str, date: datetime.date) 
     raw_times = _stop_times(view.stop_times, name)
     stops = _check_coordinates(_stops(raw, name), raw_times["stop_id"], name)
     stop_times = _complete_times(raw_times, stops, name)
-    trips = trips[trips["trip_id"].isin(stop_times["trip_id"])]
+    trips = trips[_isin(trips["trip_id"], stop_times["trip_id"])]
     trips, stop_times = _expand_frequencies(view.frequencies, trips, stop_times, name)
     agencies, routes = _agencies_routes(view, name)
-    transfers = _transfers(view.transfers, name)
+    # From the raw feed: partridge would prune them through every stop_times row.
+    transfers = _transfers(raw.transfers, name)
+    transfers = transfers[
+        _isin(transfers["from_stop_id"], stops["stop_id"])
+        & _isin(transfers["to_stop_id"], stops["stop_id"])
+    ]
     return {
         "agencies": agencies,
         "routes": routes,
         "stops": stops,
         "trips": trips.reset_index(drop=True),
         "stop_times": stop_times,
-        "transfers": transfers,
+        "transfers": transfers.reset_index(drop=True),
     }
 
 
