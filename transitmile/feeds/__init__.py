@@ -17,6 +17,8 @@ from ._parse import parse_clock
 from .calendar import busiest_date, service_dates
 from .load import load_feeds
 from .model import Feed, FeedSource
+from .service import frequent_stops, route_service, stop_service
+from .summary import ROUTE_TYPE_NAMES, feed_summary, route_mode
 
 __all__ = [
     "Feed",
@@ -25,4 +27,10 @@ __all__ = [
     "busiest_date",
     "service_dates",
     "parse_clock",
+    "stop_service",
+    "frequent_stops",
+    "route_service",
+    "feed_summary",
+    "route_mode",
+    "ROUTE_TYPE_NAMES",
 ]
