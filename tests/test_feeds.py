@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -12,8 +13,10 @@ from transitmile.errors import FeedError
 from transitmile.feeds import busiest_date, load_feeds
 
 from .conftest import POA_DATE
+from .gtfs_builder import BASE
 
 MONDAY = datetime.date(2024, 1, 1)
+BASE_STOPS = textwrap.dedent(BASE["stops.txt"]).strip() + "\n"
 
 
 def times_of(feed, trip_id):
@@ -205,3 +208,207 @@ def test_trimet_keeps_transfers_and_unprefixed_ids(trimet_gtfs):
     assert not feed.stop_times["trip_id"].str.contains(":").any()
     assert feed.sources[0].name == "trimet-vermont-2018-02-06"
     assert len(feed.sources[0].sha256) == 64
+
+
+# --------------------------------------------------------------------------- merging, dates
+
+
+def simple_trips(trip_services: dict[str, str]) -> dict[str, str]:
+    """trips.txt and stop_times.txt: each trip S1 -> S4 in 10 minutes, 08:00 + k minutes."""
+    trips = ["route_id,service_id,trip_id"]
+    times = ["trip_id,arrival_time,departure_time,stop_id,stop_sequence"]
+    for k, (trip, service) in enumerate(trip_services.items()):
+        trips.append(f"R1,{service},{trip}")
+        times.append(f"{trip},08:{k:02d}:00,08:{k:02d}:00,S1,1")
+        times.append(f"{trip},08:{k + 10:02d}:00,08:{k + 10:02d}:00,S4,2")
+    return {"trips.txt": "\n".join(trips), "stop_times.txt": "\n".join(times)}
+
+
+@pytest.fixture
+def two_feeds(make_feed):
+    # A: weekdays 2 trips, plus 2 extra trips on Tue 2024-01-02 -> busiest alone: Jan 2 (4).
+    a = make_feed(
+        "a",
+        {
+            **simple_trips({"T1": "WK", "T2": "WK", "X1": "X", "X2": "X"}),
+            "calendar_dates.txt": "service_id,date,exception_type\nX,20240102,1",
+        },
+    )
+    # B: only calendar_dates: 3 trips on Wed Jan 3, 4 trips on Sat Jan 6 -> alone: Jan 6.
+    b = make_feed(
+        "b",
+        {
+            **simple_trips({f"W{i}": "W" for i in range(3)} | {f"S{i}": "S" for i in range(4)}),
+            "calendar.txt": None,
+            "calendar_dates.txt": "service_id,date,exception_type\nW,20240103,1\nS,20240106,1",
+        },
+    )
+    return a, b
+
+
+def test_busiest_date_is_taken_over_all_feeds_together(two_feeds):
+    a, b = two_feeds
+    assert busiest_date(a) == datetime.date(2024, 1, 2)
+    assert busiest_date(b) == datetime.date(2024, 1, 6)
+    # Together: Jan 2 has 4 + 0, Jan 3 has 2 + 3 = 5, Jan 6 has 0 + 4.
+    assert busiest_date([a, b]) == datetime.date(2024, 1, 3)
+    feed = load_feeds([a, b])
+    assert feed.service_date == datetime.date(2024, 1, 3)
+    assert sorted(feed.trips["trip_id"]) == ["a:T1", "a:T2", "b:W0", "b:W1", "b:W2"]
+
+
+def test_merged_feeds_keep_same_ids_apart(two_feeds):
+    a, b = two_feeds
+    feed = load_feeds([a, b], date="2024-01-03")
+    # Both feeds have stops S1..S4 and route R1: prefixed, never merged.
+    assert sorted(feed.stops["stop_id"]) == sorted(f"{f}:S{i}" for f in "ab" for i in range(1, 5))
+    assert sorted(feed.routes["route_id"]) == ["a:R1", "b:R1"]
+    assert set(feed.routes["agency_id"]) == {"a:A", "b:A"}
+    assert feed.stop_times.loc[feed.stop_times["trip_id"] == "b:W0", "stop_id"].tolist() == [
+        "b:S1",
+        "b:S4",
+    ]
+    assert [s.name for s in feed.sources] == ["a", "b"]
+    renamed = load_feeds([a, b], date="2024-01-03", names=["bus", "rail"])
+    assert set(renamed.stops["feed"]) == {"bus", "rail"}
+    assert "rail:S1" in set(renamed.stops["stop_id"])
+
+
+def test_names_given_for_one_feed_prefix_its_ids(make_feed):
+    feed = load_feeds(make_feed(), date=MONDAY, names=["x"])
+    assert set(feed.stop_times["trip_id"]) == {"x:T1"}
+
+
+def test_duplicate_feed_names_are_an_error(tmp_path, make_feed):
+    first = make_feed("one/gtfs")
+    second = make_feed("two/gtfs")
+    with pytest.raises(FeedError, match=r"names: .*\['gtfs'\]"):
+        load_feeds([first, second], date=MONDAY)
+    with pytest.raises(FeedError, match="one name per feed"):
+        load_feeds([first, second], date=MONDAY, names=["only"])
+
+
+def test_no_service_on_the_date_lists_the_valid_range(make_feed):
+    with pytest.raises(FeedError) as info:
+        load_feeds(make_feed("weekday"), date=datetime.date(2024, 1, 6))  # a Saturday
+    message = str(info.value)
+    assert "no service on 2024-01-06" in message
+    assert "2024-01-01 to 2024-01-31" in message
+    assert "weekday" in message
+
+
+def test_bad_date_argument_is_an_error(make_feed):
+    with pytest.raises(FeedError, match="date: .*'next monday'"):
+        load_feeds(make_feed(), date="next monday")
+
+
+# --------------------------------------------------------------------------- opening, sources
+
+
+def test_zip_with_the_feed_in_a_sub_folder_is_accepted(make_feed):
+    path = make_feed("nested", as_zip=True, subfolder="gtfs_2024")
+    feed = load_feeds(path, date=MONDAY)
+    assert len(feed.stop_times) == 4
+    assert feed.sources[0].name == "nested"
+    from transitmile.data import file_sha256
+
+    assert feed.sources[0].sha256 == file_sha256(path)
+
+
+def test_folder_hash_depends_on_content(make_feed):
+    one = load_feeds(make_feed("f1"), date=MONDAY).sources[0].sha256
+    same = load_feeds(make_feed("f2"), date=MONDAY).sources[0].sha256
+    other = load_feeds(
+        make_feed("f3", {"stops.txt": BASE_STOPS.replace("0.03", "0.02")}), date=MONDAY
+    )
+    assert one == same != other.sources[0].sha256
+
+
+def test_path_that_is_neither_zip_nor_folder(tmp_path):
+    path = tmp_path / "feed.txt"
+    path.write_text("not a feed")
+    with pytest.raises(FeedError, match="feed.txt.*neither a GTFS zip file nor a folder"):
+        load_feeds(path, date=MONDAY)
+    with pytest.raises(FeedError, match="not found"):
+        load_feeds(tmp_path / "missing.zip", date=MONDAY)
+
+
+def test_zip_without_required_files_names_them(make_feed):
+    path = make_feed("partial", {"stops.txt": None, "routes.txt": None}, as_zip=True)
+    with pytest.raises(FeedError, match=r"partial.zip.*\['routes.txt', 'stops.txt'\]"):
+        load_feeds(path, date=MONDAY)
+
+
+# --------------------------------------------------------------------------- malformed values
+
+
+def with_time(value: str) -> str:
+    return f"""
+        trip_id,arrival_time,departure_time,stop_id,stop_sequence
+        T1,08:00:00,08:00:00,S1,1
+        T1,{value},{value},S2,2
+        T1,08:10:00,08:10:00,S4,3
+        """
+
+
+@pytest.mark.parametrize(
+    ("value", "word"), [("8h05", "unparseable"), ("-00:05:00", "negative"), ("08:75:00", ">= 60")]
+)
+def test_bad_times_name_file_column_and_row(make_feed, value, word):
+    path = make_feed(files={"stop_times.txt": with_time(value)})
+    with pytest.raises(FeedError) as info:
+        load_feeds(path, date=MONDAY)
+    message = str(info.value)
+    for part in ("stop_times.txt", "'arrival_time'", value, word, "'S2'", "'T1'"):
+        assert part in message
+
+
+def test_stops_used_without_coordinates_are_named(make_feed):
+    stops = BASE_STOPS.replace("S2,Two,0.0,0.01", "S2,Two,,") + "S9,Unused,,\n"
+    feed_path = make_feed(files={"stops.txt": stops})
+    with pytest.raises(FeedError) as info:
+        load_feeds(feed_path, date=MONDAY)
+    message = str(info.value)
+    assert "stops.txt" in message and "stop_lat" in message and "['S2']" in message
+
+
+def test_unused_stops_without_coordinates_are_dropped(make_feed):
+    feed = load_feeds(make_feed(files={"stops.txt": BASE_STOPS + "S9,Entrance,,\n"}), date=MONDAY)
+    assert sorted(feed.stops["stop_id"]) == ["S1", "S2", "S3", "S4"]
+
+
+def test_duplicate_stop_id(make_feed):
+    with pytest.raises(FeedError, match=r"stops.txt: duplicate stop_id 'S2'.*0.5"):
+        load_feeds(make_feed(files={"stops.txt": BASE_STOPS + "S2,Again,0.5,0.5\n"}), date=MONDAY)
+
+
+def test_stop_sequence_must_increase(make_feed):
+    stop_times = """
+        trip_id,arrival_time,departure_time,stop_id,stop_sequence
+        T1,08:00:00,08:00:00,S1,1
+        T1,,,S2,2
+        T1,08:10:00,08:10:00,S4,2
+        """
+    with pytest.raises(FeedError) as info:
+        load_feeds(make_feed(files={"stop_times.txt": stop_times}), date=MONDAY)
+    message = str(info.value)
+    assert "stop_times.txt" in message and "stop_sequence" in message
+    assert "'T1'" in message and "repeats stop_sequence 2" in message
+
+
+def test_non_numeric_stop_sequence(make_feed):
+    path = make_feed(files={"stop_times.txt": with_time("08:05:00").replace(",2\n", ",two\n")})
+    with pytest.raises(FeedError, match=r"stop_times.txt: column 'stop_sequence'.*'two'"):
+        load_feeds(path, date=MONDAY)
+
+
+def test_stop_times_with_an_unknown_stop(make_feed):
+    path = make_feed(files={"stop_times.txt": with_time("08:05:00").replace("S2", "S7")})
+    with pytest.raises(FeedError, match=r"stop_times.txt: stop_id 'S7' is not in stops.txt"):
+        load_feeds(path, date=MONDAY)
+
+
+def test_times_going_backwards(make_feed):
+    path = make_feed(files={"stop_times.txt": with_time("07:55:00")})
+    with pytest.raises(FeedError, match=r"times go backwards along trip 'T1'"):
+        load_feeds(path, date=MONDAY)

@@ -19,10 +19,14 @@ def _stops(raw: ptg.gtfs.Feed, name: str) -> pd.DataFrame:
         raise FeedError(f"{where}: blank stop_id in row {_sample(stops, blank_id, stops.columns)}")
     duplicated = stops["stop_id"].duplicated(keep=False)
     if duplicated.any():
+        first = stops.loc[duplicated, "stop_id"].iloc[0]
+        rows = stops.loc[
+            stops["stop_id"] == first, ["stop_id", "stop_name", "stop_lat", "stop_lon"]
+        ]
         raise FeedError(
-            f"{where}: duplicate stop_id {show_value(stops.loc[duplicated, 'stop_id'].iloc[0])} "
-            f"({duplicated.sum()} rows share an id), e.g. row "
-            f"{_sample(stops, duplicated, ['stop_id', 'stop_name', 'stop_lat', 'stop_lon'])}"
+            f"{where}: duplicate stop_id {show_value(first)} in {len(rows)} rows "
+            f"{show_value(rows.head(3).to_dict('records'), 300)} "
+            f"({stops.loc[duplicated, 'stop_id'].nunique()} duplicated ids in all)"
         )
     key = ["stop_id", "stop_name"]
     out = pd.DataFrame(
