@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import datetime
+import json
 import textwrap
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from transitmile.cli import main
 from transitmile.errors import FeedError
-from transitmile.feeds import busiest_date, load_feeds
+from transitmile.feeds import (
+    busiest_date,
+    feed_summary,
+    frequent_stops,
+    load_feeds,
+    route_service,
+    stop_service,
+)
 
 from .conftest import POA_DATE
 from .gtfs_builder import BASE
@@ -412,3 +421,150 @@ def test_times_going_backwards(make_feed):
     path = make_feed(files={"stop_times.txt": with_time("07:55:00")})
     with pytest.raises(FeedError, match=r"times go backwards along trip 'T1'"):
         load_feeds(path, date=MONDAY)
+
+
+# --------------------------------------------------------------------------- service levels
+
+SERVICE_FILES = {
+    "routes.txt": """
+        route_id,agency_id,route_short_name,route_long_name,route_type
+        R1,A,1,One,3
+        R2,A,2,Two,0
+        """,
+    "trips.txt": """
+        route_id,service_id,trip_id
+        R1,WK,T1
+        R1,WK,T2
+        R2,WK,T3
+        R1,WK,T4
+        """,
+    "stop_times.txt": """
+        trip_id,arrival_time,departure_time,stop_id,stop_sequence
+        T1,07:00:00,07:00:00,S1,1
+        T1,07:05:00,07:05:00,S2,2
+        T1,07:10:00,07:10:00,S4,3
+        T2,07:30:00,07:30:00,S1,1
+        T2,07:35:00,07:35:00,S2,2
+        T2,07:40:00,07:40:00,S4,3
+        T3,08:50:00,08:50:00,S2,1
+        T3,08:55:00,08:55:00,S3,2
+        T3,09:05:00,09:05:00,S4,3
+        T4,09:00:00,09:00:00,S1,1
+        T4,09:10:00,09:10:00,S4,2
+        """,
+}
+
+
+@pytest.fixture
+def service_feed(make_feed):
+    return load_feeds(make_feed("svc", SERVICE_FILES), date=MONDAY)
+
+
+def test_stop_service_counts_departures_in_the_window(service_feed):
+    table = stop_service(service_feed, start="07:00", end="09:00").set_index("stop_id")
+    # S1: T1, T2 (T4 leaves at 09:00, outside [07:00, 09:00)); S2: T1, T2, T3;
+    # S3: T3; S4 is every trip's last stop, so no departures.
+    assert table["trips"].to_dict() == {"S1": 2, "S2": 3, "S3": 1, "S4": 0}
+    assert table["trips_per_hour"].to_dict() == {"S1": 1.0, "S2": 1.5, "S3": 0.5, "S4": 0.0}
+    assert table.loc[["S1", "S2", "S3"], "mean_headway_min"].tolist() == [60.0, 40.0, 120.0]
+    assert np.isnan(table.loc["S4", "mean_headway_min"])
+    assert table["n_routes"].to_dict() == {"S1": 1, "S2": 2, "S3": 1, "S4": 0}
+    assert table.loc["S2", "stop_name"] == "Two"
+    # Seconds work as well as "HH:MM"; 09:00 is included by a window ending later.
+    later = stop_service(service_feed, start=7 * 3600, end="09:01").set_index("stop_id")
+    assert later.loc["S1", "trips"] == 3
+
+
+def test_frequent_stops_filters_on_mean_headway(service_feed):
+    assert frequent_stops(service_feed, "07:00", "09:00", max_headway_min=45)[
+        "stop_id"
+    ].tolist() == ["S2"]
+    assert sorted(
+        frequent_stops(service_feed, "07:00", "09:00", max_headway_min=60)["stop_id"]
+    ) == [
+        "S1",
+        "S2",
+    ]
+    with pytest.raises(FeedError, match="max_headway_min"):
+        frequent_stops(service_feed, max_headway_min=0)
+
+
+def test_route_service_counts_trips_leaving_their_first_stop(service_feed):
+    table = route_service(service_feed, "07:00", "09:00").set_index("route_id")
+    assert table["trips"].to_dict() == {"R1": 2, "R2": 1}
+    assert table["mean_headway_min"].to_dict() == {"R1": 60.0, "R2": 120.0}
+    assert table["peak_direction_trips"].to_dict() == {"R1": 2, "R2": 1}
+    assert table["n_stops"].to_dict() == {"R1": 2, "R2": 2}
+    assert table["mode"].to_dict() == {"R1": "bus", "R2": "tram"}
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "match"),
+    [("09:00", "07:00", "end: the time window"), ("7am", "09:00", "start: expected")],
+)
+def test_bad_window(service_feed, start, end, match):
+    with pytest.raises(FeedError, match=match):
+        stop_service(service_feed, start, end)
+
+
+def test_feed_summary_one_row_per_feed_and_a_total(two_feeds):
+    summary = feed_summary(load_feeds(list(two_feeds), date="2024-01-03")).set_index("feed")
+    assert summary.index.tolist() == ["a", "b", "total"]
+    assert summary["trips"].tolist() == [2, 3, 5]
+    assert summary["routes_bus"].tolist() == [1, 1, 2]
+    assert summary["stops"].tolist() == [4, 4, 8]
+    # a: 08:00, 08:01; b: 08:00, 08:01, 08:02 (each trip's S1 departure).
+    assert summary["first_departure"].tolist() == ["08:00:00"] * 3
+    assert summary["last_departure"].tolist() == ["08:01:00", "08:02:00", "08:02:00"]
+    assert summary.loc["total", "service_span_h"] == pytest.approx(2 / 60)
+
+
+def test_poa_frequent_stops_in_the_morning_peak(poa_feed):
+    frequent = frequent_stops(poa_feed, "07:00", "09:00")
+    assert len(frequent) > 0
+    assert (frequent["mean_headway_min"] <= 15).all()
+    assert (frequent["trips"] >= 8).all()
+    # The r5r sample of EPTC only runs 11:20-17:50; at 14:00-16:00 buses dominate.
+    afternoon = frequent_stops(poa_feed, "14:00", "16:00")
+    assert afternoon["stop_id"].str.startswith("poa_eptc:").sum() > 1000
+
+
+def test_poa_stop_service_agrees_with_a_direct_count(poa_feed):
+    # Oracle: count departures at one busy stop by hand from the raw stop_times.
+    table = stop_service(poa_feed, "14:00", "16:00").set_index("stop_id")
+    stop = table["trips"].idxmax()
+    st = poa_feed.stop_times
+    last = st["trip_id"].ne(st["trip_id"].shift(-1))
+    here = st[(st["stop_id"] == stop) & ~last]
+    expected = here["departure_time"].between(14 * 3600, 16 * 3600 - 1).sum()
+    assert table.loc[stop, "trips"] == expected
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_cli_feed_summary_json(make_feed, capsys):
+    path = make_feed("svc", SERVICE_FILES)
+    code = main(["feed-summary", str(path), "--date", "2024-01-01", "--json"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["service_date"] == "2024-01-01"
+    assert out["summary"][0]["trips"] == 4
+    assert out["stop_service"]["stops_with_service"] == 3
+    assert out["stop_service"]["frequent_stops"] == 0
+
+
+def test_cli_text_output_and_datasets(make_feed, capsys):
+    path = make_feed("svc", SERVICE_FILES)
+    assert main(["feed-summary", str(path), "--date", "2024-01-01", "--max-headway", "60"]) == 0
+    assert "2 are frequent" in capsys.readouterr().out
+    assert main(["datasets"]) == 0
+    assert "porto_alegre" in capsys.readouterr().out
+
+
+def test_cli_user_error_is_one_line_and_exit_2(tmp_path, capsys):
+    code = main(["feed-summary", str(tmp_path / "nothing.zip")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("transitmile: error: GTFS feed") and "nothing.zip" in err
+    assert "Traceback" not in err and err.count("\n") == 1
