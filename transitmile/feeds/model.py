@@ -49,6 +49,8 @@ class Feed:
     stop_times : DataFrame
         ``trip_id, stop_id, stop_sequence, arrival_time, departure_time, interpolated``,
         times in int64 seconds after midnight (may exceed 86,400), sorted by trip and sequence.
+        ``interpolated`` is True where the feed gave neither time (a non-timepoint); a row
+        with only one of the two times copies it to the other and is not interpolated.
     transfers : DataFrame
         ``from_stop_id, to_stop_id, transfer_type, min_transfer_time`` (may be empty).
     """
