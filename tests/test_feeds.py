@@ -568,3 +568,21 @@ def test_cli_user_error_is_one_line_and_exit_2(tmp_path, capsys):
     assert code == 2
     assert err.startswith("transitmile: error: GTFS feed") and "nothing.zip" in err
     assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_write_gtfs_round_trips_complete_times(poa_feed, tmp_path):
+    """The written folder loads back with the same trips and times, none interpolated."""
+    from transitmile.feeds import load_feeds, write_gtfs
+
+    folder = write_gtfs(poa_feed, tmp_path / "poa_complete")
+    again = load_feeds([folder], date=poa_feed.service_date)
+    assert len(again.trips) == len(poa_feed.trips)
+    assert len(again.stop_times) == len(poa_feed.stop_times)
+    assert not again.stop_times["interpolated"].any()
+    merged = poa_feed.stop_times.merge(
+        again.stop_times, on=["trip_id", "stop_sequence"], suffixes=("", "_again")
+    )
+    assert len(merged) == len(poa_feed.stop_times)
+    assert (merged["departure_time"] == merged["departure_time_again"]).all()
+    assert (merged["arrival_time"] == merged["arrival_time_again"]).all()
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())

@@ -19,6 +19,7 @@ from .load import load_feeds
 from .model import Feed, FeedSource
 from .service import frequent_stops, route_service, stop_service
 from .summary import ROUTE_TYPE_NAMES, feed_summary, route_mode
+from .write import write_gtfs
 
 __all__ = [
     "Feed",
@@ -33,4 +34,5 @@ __all__ = [
     "feed_summary",
     "route_mode",
     "ROUTE_TYPE_NAMES",
+    "write_gtfs",
 ]
