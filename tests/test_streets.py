@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import pickle
 import warnings
+import zipfile
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import osmium
 import pandas as pd
@@ -19,6 +21,7 @@ import pytest
 import shapely
 from osmium.osm.mutable import Node, Way
 
+from transitmile.data import fetch_dataset, fetch_file
 from transitmile.errors import NetworkError, RoutingError
 from transitmile.streets import (
     Snapped,
@@ -429,3 +432,151 @@ def test_require_snapped(walk_graph):
     with pytest.raises(RoutingError, match="no origin could be snapped.*'far'"):
         require_snapped(nowhere, "origin")
     require_snapped(snap_quietly(walk_graph, points(PLACES)))
+
+
+# --------------------------------------------------------------------------- real data
+
+WALK_30_MIN = 30 * 60
+
+
+def read_eptc_stops() -> gpd.GeoDataFrame:
+    with zipfile.ZipFile(fetch_file("poa_eptc.zip")) as archive, archive.open("stops.txt") as f:
+        stops = pd.read_csv(f, dtype={"stop_id": str})
+    geometry = gpd.points_from_xy(stops["stop_lon"], stops["stop_lat"], crs="EPSG:4326")
+    return gpd.GeoDataFrame({"id": stops["stop_id"]}, geometry=geometry)
+
+
+@pytest.fixture(scope="module")
+def poa():
+    pbf = fetch_file("poa_osm.pbf")
+    graphs = {mode: build_street_graph(pbf, mode, progress=False) for mode in ("walk", "bike")}
+    dataset = fetch_dataset("porto_alegre", progress=False)
+    return graphs, dataset.origins[["id", "geometry"]], read_eptc_stops()
+
+
+def sample_points(poa, n_cells: int, n_stops: int, seed: int) -> gpd.GeoDataFrame:
+    _, cells, stops = poa
+    rng = np.random.default_rng(seed)
+    picked = pd.concat(
+        [
+            cells.iloc[rng.choice(len(cells), n_cells, replace=False)],
+            stops.iloc[rng.choice(len(stops), n_stops, replace=False)],
+        ],
+        ignore_index=True,
+    )
+    return gpd.GeoDataFrame(picked, geometry="geometry", crs="EPSG:4326")
+
+
+def networkx_times(graph, origins: Snapped, targets: Snapped, speed_kmh, max_time_s):
+    """Oracle: the same snap legs and street pieces, searched by networkx."""
+    net = nx.DiGraph()
+
+    def link(a, b, metres):
+        # Keep the shortest of parallel links (loops have node_a == node_b).
+        old = net.get_edge_data(a, b, {"weight": np.inf})["weight"]
+        net.add_edge(a, b, weight=min(old, metres))
+
+    for row in graph.edges.itertuples():
+        if row.u != row.v:
+            if row.forward:
+                link(row.u, row.v, row.length)
+            if row.backward:
+                link(row.v, row.u, row.length)
+    forward = graph.edges["forward"].to_numpy()
+    backward = graph.edges["backward"].to_numpy()
+    for i in np.flatnonzero(origins.snapped):
+        e = origins.edge[i]
+        if forward[e]:
+            link(("from", i), origins.node_b[i], origins.dist_b[i])
+        if backward[e]:
+            link(("from", i), origins.node_a[i], origins.dist_a[i])
+    for j in np.flatnonzero(targets.snapped):
+        e = targets.edge[j]
+        if forward[e]:
+            link(targets.node_a[j], ("to", j), targets.dist_a[j])
+        if backward[e]:
+            link(targets.node_b[j], ("to", j), targets.dist_b[j])
+        for i in np.flatnonzero(origins.edge == e):
+            along = targets.offset[j] - origins.offset[i]
+            if (along >= 0 and forward[e]) or (along <= 0 and backward[e]):
+                metres = origins.snap_distance[i] + abs(along) + targets.snap_distance[j]
+                link(("from", i), ("to", j), metres)
+            if (origins.x[i], origins.y[i]) == (targets.x[j], targets.y[j]):
+                link(("from", i), ("to", j), 0.0)
+    speed = speed_kmh / 3.6
+    times = np.full((len(origins), len(targets)), np.inf)
+    for i in np.flatnonzero(origins.snapped):
+        reached = nx.single_source_dijkstra_path_length(
+            net, ("from", i), cutoff=(max_time_s + 1) * speed
+        )
+        for node, metres in reached.items():
+            if isinstance(node, tuple) and node[0] == "to":
+                seconds = np.floor(metres / speed + 0.5)
+                if seconds <= max_time_s:
+                    times[i, node[1]] = seconds
+    return times
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("mode", "speed_kmh", "max_time_s"), [("walk", 3.6, 1800), ("bike", 12.0, 900)]
+)
+def test_times_equal_networkx_on_porto_alegre(poa, mode, speed_kmh, max_time_s):
+    graph = poa[0][mode]
+    origins = snap_quietly(graph, sample_points(poa, 15, 15, seed=1))
+    # The origins are among the targets too, so same-place and same-edge pairs occur.
+    both = pd.concat([sample_points(poa, 15, 15, seed=1), sample_points(poa, 60, 140, seed=2)])
+    targets = snap_quietly(graph, both.reset_index(drop=True))
+    ours = street_travel_times(graph, origins, targets, speed_kmh, max_time_s).to_dense()
+    oracle = networkx_times(graph, origins, targets, speed_kmh, max_time_s)
+    assert np.isfinite(oracle).sum() > 200  # the comparison covers many reachable pairs
+    np.testing.assert_array_equal(ours, oracle)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["walk", "bike"])
+def test_snapping_finds_the_nearest_edge_on_porto_alegre(poa, mode):
+    graph = poa[0][mode]
+    gdf = sample_points(poa, 100, 100, seed=3)
+    snapped = snap_quietly(graph, gdf)
+    projected = gdf.geometry.to_crs(graph.crs).to_numpy()
+    lines = graph.edges.geometry.to_numpy()
+    for k in range(len(gdf)):
+        nearest = shapely.distance(lines, projected[k]).min()
+        if nearest > 1600:
+            assert not snapped.snapped[k]
+            continue
+        assert snapped.snap_distance[k] == pytest.approx(nearest, abs=1e-6)
+        on_edge = shapely.line_interpolate_point(lines[snapped.edge[k]], snapped.offset[k])
+        assert shapely.distance(on_edge, projected[k]) == pytest.approx(nearest, abs=1e-6)
+
+
+@pytest.mark.slow
+def test_walking_times_are_symmetric_and_faster_is_never_slower(poa):
+    graphs, cells, _ = poa
+    snapped = snap_quietly(graphs["walk"], cells)
+    walk = street_travel_times(graphs["walk"], snapped, snapped, 3.6, WALK_30_MIN).to_dense()
+    np.testing.assert_array_equal(walk, walk.T)
+    assert np.isfinite(walk).sum() > 20 * len(cells)
+    faster = street_travel_times(graphs["walk"], snapped, snapped, 5.0, WALK_30_MIN).to_dense()
+    assert (faster <= walk).all()
+    assert np.isfinite(faster).sum() > np.isfinite(walk).sum()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["walk", "bike"])
+def test_a_point_outside_the_extract_is_missing_not_a_crash(poa, mode):
+    graphs, cells, _ = poa
+    graph = graphs[mode]
+    lon, lat = cells.geometry.x.max() + 0.06, cells.geometry.y.mean()  # ~5.8 km east
+    outside = gpd.GeoDataFrame(
+        {"id": ["outside"]}, geometry=gpd.points_from_xy([lon], [lat]), crs=4326
+    )
+    gdf = pd.concat([cells.iloc[:50], outside], ignore_index=True)
+    with pytest.warns(UnsnappedPointsWarning, match="'outside'"):
+        snapped = snap_points(graph, gdf)
+    assert not snapped.snapped[-1]
+    times = street_travel_times(graph, snapped, snapped, None, WALK_30_MIN)
+    dense = times.to_dense()
+    assert np.isinf(dense[-1]).all() and np.isinf(dense[:, -1]).all()
+    assert np.isfinite(dense[:-1, :-1]).any()
