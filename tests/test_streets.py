@@ -580,3 +580,28 @@ def test_a_point_outside_the_extract_is_missing_not_a_crash(poa, mode):
     dense = times.to_dense()
     assert np.isinf(dense[-1]).all() and np.isinf(dense[:, -1]).all()
     assert np.isfinite(dense[:-1, :-1]).any()
+
+
+def test_point_on_a_loop_edge_reaches_both_ways_round(tmp_path):
+    # A cul-de-sac loop Q(0,0) -> (0,100) -> (100,100) -> (100,0) -> Q, 400 m, hangs on the
+    # road P(-300,0) - Q. Its piece starts and ends at Q (node_a == node_b).
+    nodes = {1: (-300, 0), 2: (0, 0), 3: (0, 100), 4: (100, 100), 5: (100, 0)}
+    ways = [
+        (1, [1, 2], {"highway": "residential"}),
+        (2, [2, 3, 4, 5, 2], {"highway": "residential"}),
+    ]
+    graph = build_street_graph(write_osm(tmp_path / "loop.osm.pbf", nodes, ways), "walk")
+    gdf = points({"loop": (110, 50), "road": (-200, 5)})  # loop: 250 m along, 10 m off
+    snapped = snap_points(graph, gdf)
+    assert snapped.node_a[0] == snapped.node_b[0]
+    times = street_travel_times(graph, snapped, snapped, 3.6, 3600).to_dense()
+    # Shorter way round the loop: 10 + 150 to Q, then 200 + 5 to the road point.
+    np.testing.assert_array_equal(times, [[0, 365], [365, 0]])
+
+
+def test_no_points_gives_an_empty_table(walk_graph):
+    empty = snap_points(walk_graph, points(PLACES).iloc[:0])
+    some = snap_quietly(walk_graph, points(PLACES))
+    times = street_travel_times(walk_graph, empty, some, None, 600)
+    assert times.shape == (0, 5) and times.nnz == 0
+    assert street_travel_times(walk_graph, some, empty, None, 600).to_dense().shape == (5, 0)

@@ -863,7 +863,10 @@ def street_travel_times(
     -----
     The street leg of a trip is: snap leg to one end of the from-point's edge, shortest
     path along the directed graph, snap leg from one end of the to-point's edge. A
-    from-point and a to-point on the same edge may also go straight along it. One limited
+    from-point and a to-point on the same edge may also go straight along it; a point
+    reaches itself (or another at the very same position) in 0 s. On a one-way street a
+    bike rides with the traffic on the snap legs too: it leaves a point towards the
+    edge's downstream end and reaches a point from its upstream end. One limited
     Dijkstra search runs per distinct end node of the from-points (in chunks, to bound
     memory); combining the candidates is vectorised numpy.
 
