@@ -41,11 +41,24 @@ def _parse_window(text: str) -> tuple[str, str]:
     return start.strip(), end.strip()
 
 
+def _feed_paths(args: argparse.Namespace) -> list:
+    if args.paths and args.dataset:
+        raise TransitmileError("feed-summary: give GTFS paths or --dataset, not both")
+    if args.dataset:
+        from .data import fetch_dataset
+
+        return fetch_dataset(args.dataset).gtfs
+    if not args.paths:
+        raise TransitmileError("feed-summary: give one or more GTFS paths, or --dataset NAME")
+    return args.paths
+
+
 def _cmd_feed_summary(args: argparse.Namespace) -> int:
     from .feeds import feed_summary, frequent_stops, load_feeds, stop_service
 
     start, end = _parse_window(args.window)
-    feed = load_feeds(args.paths, date=args.date, progress=False if args.json else None)
+    paths = _feed_paths(args)
+    feed = load_feeds(paths, date=args.date, progress=False if args.json else None)
     summary = feed_summary(feed)
     service = stop_service(feed, start, end)
     frequent = frequent_stops(feed, start, end, max_headway_min=args.max_headway)
@@ -96,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load GTFS feeds (zips or folders) for one service date, print what is "
         "in them and how many stops have frequent service in a time window.",
     )
-    summary.add_argument("paths", nargs="+", metavar="PATH", help="GTFS zip files or folders")
+    summary.add_argument("paths", nargs="*", metavar="PATH", help="GTFS zip files or folders")
+    summary.add_argument("--dataset", help="use the GTFS feeds of a catalog data set instead")
     summary.add_argument(
         "--date", default="busiest", help="YYYY-MM-DD or 'busiest' (default: busiest)"
     )
