@@ -13,10 +13,12 @@ with a timeout, so a broken installation cannot hang the caller.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -100,17 +102,34 @@ def java_version(java: Path, timeout_s: float = 5.0) -> tuple[str, int] | None:
     Returns None when the program cannot be run, times out or prints no version.
     """
     try:
-        done = subprocess.run(
+        # own session, so that a timeout kills the whole process group (a wrapper
+        # script's children too) and nothing keeps our pipes open
+        proc = subprocess.Popen(
             [str(java), "-version"],
-            capture_output=True,
-            text=True,
-            timeout=max(timeout_s, 0.1),
             stdin=subprocess.DEVNULL,
-            check=False,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
         )
-    except (OSError, subprocess.SubprocessError):
+    except OSError:
         return None
-    return parse_java_version(done.stderr + "\n" + done.stdout)
+    try:
+        stdout, stderr = proc.communicate(timeout=max(timeout_s, 0.1))
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        return None
+    return parse_java_version(stderr + "\n" + stdout)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:  # Windows: no process groups from start_new_session
+            proc.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.communicate(timeout=2.0)
 
 
 def _home_of(java: Path) -> Path:

@@ -445,7 +445,7 @@ def choose_engine(engine: str, network: Any, request: TravelTimeRequest) -> tupl
     if reasons:
         reason = "; ".join(reasons)
     else:
-        status = r5_status()
+        status = _status_for_environment(_environment_key())
         if status.available:
             return "r5py", status.reason
         if engine == "r5py":
@@ -455,6 +455,28 @@ def choose_engine(engine: str, network: Any, request: TravelTimeRequest) -> tupl
         reason = status.reason
     log.info("routing with the embedded engine: r5py not used because %s", reason)
     return "embedded", reason
+
+
+_STATUS_ENV = (
+    "JAVA_HOME",
+    "CONDA_PREFIX",
+    "PATH",
+    "HOME",
+    "XDG_CACHE_HOME",
+    "XDG_CONFIG_HOME",
+    "LOCALAPPDATA",
+    "APPDATA",
+)
+
+
+def _environment_key() -> tuple:
+    return (settings.r5_classpath, *(os.environ.get(name) for name in _STATUS_ENV))
+
+
+@cache
+def _status_for_environment(key: tuple) -> R5Status:
+    # one probe of Java per environment and process: scenario runs call choose_engine often
+    return r5_status()
 
 
 def engine_version(status: R5Status | None = None) -> str:
