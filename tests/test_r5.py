@@ -560,3 +560,89 @@ def test_r5_bike_access_changes_results(poa):
     faster = both["travel_time_bike"] < both["travel_time_walk"]
     assert faster.sum() > 0.1 * len(both), "bike access made no difference: routed as walking?"
     assert bike["travel_time"].notna().sum() >= walk["travel_time"].notna().sum()
+
+
+# ---------------------------------------------------------------- run_r5py glue, with a stand-in r5py
+
+
+class StandInR5py:
+    """Just enough of r5py's API to check what run_r5py hands it (no JVM)."""
+
+    def __init__(self):
+        self.networks, self.calls = [], []
+        outer = self
+
+        class TransportMode(str):
+            pass
+
+        class TransportNetwork:
+            def __init__(self, osm_pbf, gtfs):
+                outer.networks.append((osm_pbf, gtfs))
+
+        def travel_time_matrix(network, origins, destinations, **kwargs):
+            outer.calls.append((list(origins["id"]), kwargs))
+            # like r5py: object ids, whole minutes, NaN where unreachable (here: to_id "c")
+            rows = [
+                (o, d, np.nan if d == "c" else 10 * i + j)
+                for i, o in enumerate(origins["id"])
+                for j, d in enumerate(destinations["id"])
+            ]
+            return pd.DataFrame(rows, columns=["from_id", "to_id", "travel_time"], dtype=object)
+
+        self.TransportMode = TransportMode
+        self.TransportNetwork = TransportNetwork
+        self.TravelTimeMatrix = travel_time_matrix
+
+
+def test_run_r5py_batches_origins_maps_modes_and_shapes_the_frame(monkeypatch, tmp_path):
+    import geopandas as gpd
+
+    stand_in = StandInR5py()
+    monkeypatch.setitem(sys.modules, "r5py", stand_in)
+    status = r5.R5Status(True, "test", Path("/jdk/bin/java"), "21.0.1", Path("/r5.jar"))
+    monkeypatch.setattr(r5, "r5_status", lambda *a, **k: status)
+    monkeypatch.setattr(r5, "_NETWORKS", {})
+    osm, feed = tmp_path / "city.osm.pbf", tmp_path / "feed.zip"
+    osm.write_bytes(b"osm")
+    feed.write_bytes(b"gtfs")
+    network = FakeNetwork(osm_pbf=osm, gtfs=[feed])
+    origins = gpd.GeoDataFrame(
+        {"id": [f"o{i}" for i in range(250)]},
+        geometry=gpd.points_from_xy(np.linspace(-51.2, -51.1, 250), np.full(250, -30.0)),
+        crs="EPSG:4326",
+    )
+    destinations = gpd.GeoDataFrame(
+        {"id": ["a", "b", "c"]}, geometry=gpd.points_from_xy([-51.2] * 3, [-30.0] * 3), crs=4326
+    )
+    request = make_request(departure=DEPARTURE, access_modes=["BICYCLE"], egress_modes=["WALK"])
+    out = r5.run_r5py(network, origins, destinations, request, progress=False)
+    again = r5.run_r5py(network, origins, destinations, request, progress=False)
+
+    assert stand_in.networks == [(str(osm), [str(feed)])]  # built once, cached by its files
+    assert [len(ids) for ids, _ in stand_in.calls] == [100, 100, 50] * 2
+    kwargs = stand_in.calls[0][1]
+    assert kwargs["access_modes"] == ["BICYCLE"] and kwargs["egress_modes"] == ["WALK"]
+    assert all(isinstance(m, stand_in.TransportMode) for m in kwargs["transport_modes"])
+    assert kwargs["percentiles"] == [50] and kwargs["snap_to_network"] is False
+    assert out.shape == (750, 3) and list(out.columns) == ["from_id", "to_id", "travel_time"]
+    assert out.dtypes.to_dict() == {
+        "from_id": origins["id"].dtype,
+        "to_id": destinations["id"].dtype,
+        "travel_time": np.dtype("float64"),
+    }
+    # row of origin o101 (2nd in its batch) to destination b (2nd): 10 * 1 + 1
+    assert out.set_index(["from_id", "to_id"]).loc[("o101", "b"), "travel_time"] == 11.0
+    assert out["travel_time"].isna().sum() == 250  # every pair to "c"
+    assert out.attrs["engine"] == "r5py"
+    assert out.attrs["engine_version"].endswith("; R5 r5.jar; Java 21.0.1")
+    pd.testing.assert_frame_equal(out, again)
+
+
+def test_run_r5py_refuses_access_services_before_touching_r5py(monkeypatch):
+    import geopandas as gpd
+
+    monkeypatch.setattr(r5, "_import_r5py", lambda *a: pytest.fail("r5py imported"))
+    points = gpd.GeoDataFrame({"id": ["a"]}, geometry=gpd.points_from_xy([0], [0]), crs=4326)
+    network = FakeNetwork(access_services=[FakeService("scooters")])
+    with pytest.raises(EngineUnavailableError, match=r"\['scooters'\] are not supported by r5py"):
+        r5.run_r5py(network, points, None, make_request(departure=DEPARTURE))
