@@ -646,3 +646,24 @@ def test_run_r5py_refuses_access_services_before_touching_r5py(monkeypatch):
     network = FakeNetwork(access_services=[FakeService("scooters")])
     with pytest.raises(EngineUnavailableError, match=r"\['scooters'\] are not supported by r5py"):
         r5.run_r5py(network, points, None, make_request(departure=DEPARTURE))
+
+
+def test_r5py_is_imported_with_transitmiles_options_and_java(monkeypatch, tmp_path):
+    # a stand-in package that records what r5py's configargparse and jpype would see at import
+    package = tmp_path / "standin" / "r5py"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(
+        "import os, sys\nSEEN_ARGV = list(sys.argv)\nSEEN_JAVA_HOME = os.environ.get('JAVA_HOME')\n"
+    )
+    monkeypatch.syspath_prepend(str(package.parent))
+    monkeypatch.delitem(sys.modules, "r5py", raising=False)
+    monkeypatch.setenv("JAVA_HOME", "/usr/lib/jvm/java-17")
+    monkeypatch.setattr(sys, "argv", ["pytest", "-m", "r5", "-ra"])  # r5py would read -m as memory
+    status = r5.R5Status(True, "test", Path("/jdk21/bin/java"), "21.0.1", None, Path("/jdk21"))
+    module = r5._import_r5py(status, ["--max-memory", "8G", "--r5-classpath", "/r5.jar"])
+    try:
+        assert module.SEEN_ARGV == ["pytest", "--max-memory", "8G", "--r5-classpath", "/r5.jar"]
+        assert module.SEEN_JAVA_HOME == "/jdk21"
+        assert sys.argv == ["pytest", "-m", "r5", "-ra"]
+    finally:
+        sys.modules.pop("r5py", None)
