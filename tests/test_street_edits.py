@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import osmium
 import pytest
 from shapely.geometry import LineString, Point
@@ -72,6 +73,27 @@ def test_link_joins_street_node_and_adds_new_nodes(tiny_osm, tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+def test_link_ending_mid_street_splits_the_street(tiny_osm, tmp_path):
+    # two links start ~1.1 m north of the segment node 2 -> node 3, at 3/4 and 1/4 of it;
+    # both end far from any street (warned). The street gets the two new nodes in order.
+    links = gpd.GeoDataFrame(
+        geometry=[
+            LineString([(0.00175, 0.00001), (0.00175, 0.0004)]),
+            LineString([(0.00125, 0.00001), (0.00125, 0.0004)]),
+        ],
+        crs="EPSG:4326",
+    )
+    with pytest.warns(UserWarning, match="connects nothing there") as warned:
+        out = write_osm_with_links(tiny_osm, links, tmp_path / "edited.osm.pbf")
+    assert len(warned) == 2  # the far ends only
+    after = read_osm(out)
+    assert after["ways"][10] == ([1, 2, 7, 5, 3], {"highway": "residential"})
+    assert after["ways"][11] == ([5, 6], {"highway": "footway"})
+    assert after["ways"][12] == ([7, 8], {"highway": "footway"})
+    assert after["nodes"][5] == (0.00175, 0.0) and after["nodes"][7] == (0.00125, 0.0)
+    assert after["nodes"][6] == (0.00175, 0.0004) and after["nodes"][8] == (0.00125, 0.0004)
+
+
 def test_links_in_metres_and_own_highway_tag(tiny_osm, tmp_path):
     # the same street in UTM 31N; a link from node 3 to node 1 tagged as a path
     utm = gpd.GeoSeries([Point(0.002, 0.0), Point(0.0, 0.0)], crs="EPSG:4326").to_crs(32631)
@@ -104,32 +126,59 @@ def test_missing_extract(tmp_path):
         write_osm_with_links(tmp_path / "nowhere.pbf", links, tmp_path / "out.osm.pbf")
 
 
-def test_porto_alegre_link_is_a_walkable_way(tmp_path):
+def _long_segment(data: dict) -> tuple[int, int, int]:
+    """(way id, node a, node b) of a residential segment longer than ~40 m."""
+    for way_id, (refs, tags) in data["ways"].items():
+        if tags.get("highway") != "residential":
+            continue
+        for a, b in zip(refs[:-1], refs[1:], strict=True):
+            (x1, y1), (x2, y2) = data["nodes"][a], data["nodes"][b]
+            if abs(x2 - x1) + abs(y2 - y1) > 0.0005:
+                return way_id, a, b
+    raise AssertionError("no long residential segment in the extract")
+
+
+def test_porto_alegre_links_are_walkable_and_joined(tmp_path):
     import pyrosm
 
     source = fetch_file("poa_osm.pbf")
     digest = file_sha256(source)
     before = read_osm(source)
-    # the first node of one residential street joined straight to the last of another
-    way_nodes = [
+    streets = [
         refs for refs, tags in before["ways"].values() if tags.get("highway") == "residential"
     ]
-    a, b = way_nodes[0][0], way_nodes[len(way_nodes) // 2][-1]
+    a, b = streets[0][0], streets[len(streets) // 2][-1]
+    way_id, c, d = _long_segment(before)
+    middle = tuple((np.array(before["nodes"][c]) + np.array(before["nodes"][d])) / 2)
     links = gpd.GeoDataFrame(
-        {"name": ["test link"]},
-        geometry=[LineString([before["nodes"][a], before["nodes"][b]])],
+        {"name": ["node to node", "mid-street to node"]},
+        geometry=[
+            LineString([before["nodes"][a], before["nodes"][b]]),
+            LineString([middle, before["nodes"][a]]),
+        ],
         crs="EPSG:4326",
     )
     out = write_osm_with_links(source, links, tmp_path / "poa_links.osm.pbf")
     after = read_osm(out)
     assert file_sha256(source) == digest  # original untouched
-    new_way = max(before["ways"]) + 1
-    assert after["ways"][new_way] == ([a, b], {"highway": "footway", "name": "test link"})
-    assert after["nodes"] == before["nodes"]  # both ends snapped: no new node
-    assert len(after["ways"]) == len(before["ways"]) + 1
+    first, split = max(before["ways"]) + 1, max(before["nodes"]) + 1
+    assert after["ways"][first] == ([a, b], {"highway": "footway", "name": "node to node"})
+    assert after["ways"][first + 1] == (
+        [split, a],
+        {"highway": "footway", "name": "mid-street to node"},
+    )
+    refs, tags = before["ways"][way_id]
+    k = refs.index(c)
+    assert after["ways"][way_id] == (refs[: k + 1] + [split] + refs[k + 1 :], tags)
+    # counts: one new node (the split), two new ways; all else as it was
+    assert after["nodes"] == before["nodes"] | {split: after["nodes"][split]}
+    assert len(after["ways"]) == len(before["ways"]) + 2
     assert after["relations"] == before["relations"]
-    assert {k: after["ways"][k] for k in before["ways"]} == before["ways"]
-    assert Counter(after["order"]) == Counter(before["order"]) + Counter({"w": 1})
-    walking = pyrosm.OSM(str(out)).get_network("walking")
-    added = walking[walking["id"] == new_way]
-    assert len(added) == 1 and added["highway"].item() == "footway"
+    unchanged = {w: v for w, v in before["ways"].items() if w != way_id}
+    assert {w: after["ways"][w] for w in unchanged} == unchanged
+    assert Counter(after["order"]) == Counter(before["order"]) + Counter({"n": 1, "w": 2})
+    # pyrosm (the embedded engine's reader) routes over them: the split node joins both ways
+    _, edges = pyrosm.OSM(str(out)).get_network("walking", nodes=True)
+    assert set(edges.loc[edges["id"] == first, "highway"]) == {"footway"}
+    at_split = edges[(edges["u"] == split) | (edges["v"] == split)]
+    assert set(at_split["id"]) == {way_id, first + 1}
