@@ -105,9 +105,13 @@ def _speed(name: str, value: Any) -> float:
     try:
         speed = float(value)
     except (TypeError, ValueError):
-        raise RoutingError(f"parameter {name!r} must be a number in km/h, got {show_value(value)}") from None
+        raise RoutingError(
+            f"parameter {name!r} must be a number in km/h, got {show_value(value)}"
+        ) from None
     if not speed > 0 or speed > 200:
-        raise RoutingError(f"parameter {name!r} must be a speed in km/h in (0, 200], got {show_value(value)}")
+        raise RoutingError(
+            f"parameter {name!r} must be a speed in km/h in (0, 200], got {show_value(value)}"
+        )
     return speed
 
 
@@ -152,7 +156,12 @@ def make_request(
         percentiles = (percentiles,)
     pcts = []
     for p in percentiles:
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or int(p) != p or not 1 <= p <= 99:
+        if (
+            isinstance(p, bool)
+            or not isinstance(p, (int, float))
+            or int(p) != p
+            or not 1 <= p <= 99
+        ):
             raise RoutingError(
                 f"parameter 'percentiles': each must be a whole number in 1..99, got {show_value(p)}"
             )
@@ -166,7 +175,9 @@ def make_request(
     for name, modes in (("access_modes", access), ("egress_modes", egress)):
         bad = [m for m in modes if m not in STREET_MODES]
         if bad:
-            raise RoutingError(f"parameter {name!r} takes street modes {list(STREET_MODES)}, got {bad}")
+            raise RoutingError(
+                f"parameter {name!r} takes street modes {list(STREET_MODES)}, got {bad}"
+            )
     max_time_s = _seconds("max_time", max_time)
     walk_s = _seconds("max_time_walking", max_time_walking, allow_none=True)
     bike_s = _seconds("max_time_cycling", max_time_cycling, allow_none=True)

@@ -1,0 +1,308 @@
+"""The embedded engine: range RAPTOR over a compiled timetable, in chunks of origins.
+
+The caller (``routing.py``) computes the street tables (access: origin x stop,
+egress: stop x destination, transfers: stop x stop, direct: origin x destination)
+and a :class:`~transitmile.engines.timetable.Timetable`; this module checks them,
+draws the Monte Carlo phases of headway-based trips, and runs
+:func:`~transitmile.engines.raptor.range_raptor_chunk` chunk by chunk.
+
+A :class:`RaptorChunk` (timetable + its slice of access/direct + egress + transfers
++ parameters) holds only numpy arrays and plain numbers: it is the unit a multi-core
+or distributed run ships to a worker. Inside a chunk numba's ``prange`` runs
+origins in parallel, each with its own scratch labels.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import settings
+from .._progress import progress_bar
+from ..errors import RoutingError, show_value
+from . import raptor
+from .tables import SparseTimes, check_sparse_times, empty_sparse_times
+from .timetable import Timetable
+
+__all__ = ["TravelTimes", "RaptorChunk", "compute_travel_times", "draw_phase_offsets", "run_chunk"]
+
+BREAKDOWN_PARTS = ("access", "waiting", "in_vehicle", "transfer", "egress")
+
+
+@dataclass
+class TravelTimes:
+    """Result of :func:`compute_travel_times`.
+
+    Attributes
+    ----------
+    minutes : numpy.ndarray
+        float64 ``[n_origins, n_destinations, n_percentiles]``: whole minutes (seconds
+        of the percentile iteration floor-divided by 60, as R5), NaN if unreachable.
+    percentiles : tuple of int
+    n_iterations : int
+        Iterations per origin-destination pair (minutes x Monte Carlo draws per minute).
+    breakdown : dict of str to numpy.ndarray, or None
+        float64 ``[n_origins, n_destinations]`` minutes per part of the trip at the
+        median iteration: ``access``, ``waiting`` (initial wait and waits at transfers,
+        board slack included), ``in_vehicle``, ``transfer`` (walking between stops),
+        ``egress``. NaN where the median trip does not use transit (walking door to
+        door is as fast) or is unreachable. Parts are in seconds / 60 (not floored) and
+        add up to the median iteration's travel time in seconds / 60.
+    """
+
+    minutes: np.ndarray
+    percentiles: tuple[int, ...]
+    n_iterations: int
+    breakdown: dict[str, np.ndarray] | None = None
+
+
+@dataclass
+class RaptorChunk:
+    """Everything one worker needs to route a block of origins (picklable, no globals)."""
+
+    timetable: Timetable
+    transfers: SparseTimes
+    access: SparseTimes  # rows = this chunk's origins only
+    egress: SparseTimes
+    direct: SparseTimes  # rows = this chunk's origins only
+    departure_s: int
+    n_minutes: int
+    percentiles: np.ndarray
+    max_time_s: int
+    max_rides: int
+    board_slack_s: int
+    block_offsets: np.ndarray  # int32 [draws per minute, n_blocks]
+    breakdown: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def draw_phase_offsets(
+    timetable: Timetable, n_minutes: int, monte_carlo_draws: int, seed: int | None
+) -> np.ndarray:
+    """Monte Carlo phase offsets of headway blocks, ``int32 [draws per minute, n_blocks]``.
+
+    As R5 (Conway, Byrd, van der Linden 2017), each draw shifts every headway block
+    by a uniform offset in ``[0, headway)`` seconds; ``monte_carlo_draws`` in total are
+    spread over the window, ``max(1, ceil(draws / n_minutes))`` per minute. Unlike R5,
+    a draw keeps its phases for all minutes of the window so range RAPTOR can reuse
+    labels between minutes (one sweep per draw). A timetable without headway trips
+    gets one draw of zeros: exactly one iteration per minute.
+    """
+    n_blocks = len(timetable.block_ids)
+    if n_blocks == 0:
+        return np.zeros((1, 0), dtype=np.int32)
+    per_minute = max(1, math.ceil(monte_carlo_draws / n_minutes))
+    rng = np.random.default_rng(settings.random_seed if seed is None else seed)
+    unit = rng.random((per_minute, n_blocks))
+    return np.floor(unit * timetable.block_headway_s[None, :]).astype(np.int32)
+
+
+def _slice_rows(table: SparseTimes, start: int, stop: int) -> SparseTimes:
+    lo, hi = table.indptr[start], table.indptr[stop]
+    return SparseTimes(
+        indptr=table.indptr[start : stop + 1] - lo,
+        indices=table.indices[lo:hi],
+        seconds=table.seconds[lo:hi],
+        shape=(stop - start, table.shape[1]),
+    )
+
+
+def run_chunk(chunk: RaptorChunk) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray] | None]:
+    """Route one chunk: ``(minutes [n, n_dest, n_pct], median_iteration [n, n_dest], breakdown)``."""
+    tt = chunk.timetable
+    n = chunk.access.shape[0]
+    n_dest = chunk.egress.shape[1]
+    median_iteration = np.full((n, n_dest), -1, dtype=np.int32)
+    minutes = raptor.range_raptor_chunk(
+        np.arange(n, dtype=np.int64),
+        int(chunk.departure_s),
+        int(chunk.n_minutes),
+        int(chunk.max_rides),
+        int(chunk.board_slack_s),
+        int(chunk.max_time_s),
+        chunk.percentiles,
+        chunk.block_offsets,
+        int(n_dest),
+        tt.pattern_stop_ptr,
+        tt.pattern_stops,
+        tt.pattern_time_ptr,
+        tt.arrivals,
+        tt.departures,
+        tt.pattern_block,
+        tt.stop_pattern_ptr,
+        tt.stop_pattern,
+        tt.stop_position,
+        chunk.transfers.indptr,
+        chunk.transfers.indices,
+        chunk.transfers.seconds,
+        chunk.access.indptr,
+        chunk.access.indices,
+        chunk.access.seconds,
+        chunk.egress.indptr,
+        chunk.egress.indices,
+        chunk.egress.seconds,
+        chunk.direct.indptr,
+        chunk.direct.indices,
+        chunk.direct.seconds,
+        median_iteration,
+    )
+    parts = None
+    if chunk.breakdown:
+        from .breakdown import breakdown_chunk  # noqa: PLC0415 (only when asked)
+
+        parts = breakdown_chunk(chunk, median_iteration)
+    return minutes, median_iteration, parts
+
+
+def _check_int(name: str, value, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise RoutingError(
+            f"parameter {name!r} must be a whole number >= {low}, got {show_value(value)}"
+        )
+    return int(value)
+
+
+def compute_travel_times(
+    timetable: Timetable,
+    transfers: SparseTimes | None,
+    access: SparseTimes,
+    egress: SparseTimes,
+    direct: SparseTimes | None,
+    *,
+    departure_s: int,
+    n_minutes: int,
+    percentiles: Sequence[int] = (50,),
+    max_time_s: int = 7200,
+    max_rides: int = 8,
+    board_slack_s: int | None = None,
+    monte_carlo_draws: int = 60,
+    seed: int | None = None,
+    breakdown: bool = False,
+    chunk_size: int = 256,
+    progress: bool | None = None,
+) -> TravelTimes:
+    """Travel time percentiles by transit and walking between all origins and destinations.
+
+    Parameters
+    ----------
+    timetable : Timetable
+        From :func:`~transitmile.engines.timetable.compile_timetable`.
+    transfers : SparseTimes or None
+        Walking times between stops, seconds, ``[n_stops, n_stops]`` (timetable order).
+    access : SparseTimes
+        Origin to stop times, seconds, ``[n_origins, n_stops]``.
+    egress : SparseTimes
+        Stop to destination times, seconds, ``[n_stops, n_destinations]``.
+    direct : SparseTimes or None
+        Door-to-door street times, seconds, ``[n_origins, n_destinations]``.
+    departure_s : int
+        First departure, seconds after midnight of the service date.
+    n_minutes : int
+        Departure minutes in the window (r5py's ``departure_time_window`` / 1 min).
+    percentiles : sequence of int
+        Percentiles of the travel times over all iterations (R5's method).
+    max_time_s : int
+        Longer trips are unreachable (NaN).
+    max_rides : int
+        Maximum public transport rides (RAPTOR rounds).
+    board_slack_s : int, optional
+        Seconds needed before each boarding; defaults to
+        ``settings.min_transfer_time_s`` (R5 applies its board slack to every boarding).
+    monte_carlo_draws : int
+        Total draws for headway-based trips over the window (r5py's default 60).
+    seed : int, optional
+        Seed of the draws; defaults to ``settings.random_seed`` (reproducible).
+    breakdown : bool
+        Also split each median trip into access, waiting, in-vehicle, transfer and egress.
+    chunk_size : int
+        Origins per chunk (the unit of work shipped to workers).
+    progress : bool, optional
+        Progress bar over chunks; ``None`` follows ``settings.progress``.
+
+    Returns
+    -------
+    TravelTimes
+    """
+    n_stops = timetable.n_stops
+    departure_s = _check_int("departure_s", departure_s, 0)
+    n_minutes = _check_int("n_minutes", n_minutes, 1)
+    max_time_s = _check_int("max_time_s", max_time_s, 1)
+    max_rides = _check_int("max_rides", max_rides, 1)
+    board_slack_s = _check_int(
+        "board_slack_s", settings.min_transfer_time_s if board_slack_s is None else board_slack_s, 0
+    )
+    monte_carlo_draws = _check_int("monte_carlo_draws", monte_carlo_draws, 1)
+    chunk_size = _check_int("chunk_size", chunk_size, 1)
+    pcts = np.asarray(list(percentiles), dtype=np.float64)
+    if pcts.size == 0 or np.any((pcts < 1) | (pcts > 99)) or np.any(pcts != np.round(pcts)):
+        raise RoutingError(
+            f"parameter 'percentiles' must be whole numbers in 1..99, got {show_value(list(percentiles))}"
+        )
+    access = check_sparse_times("access", access, (None, None))
+    n_orig = access.shape[0]
+    if access.shape[1] > n_stops:
+        raise RoutingError(
+            f"parameter 'access' has {access.shape[1]} stop columns, the timetable {n_stops}"
+        )
+    access = SparseTimes(access.indptr, access.indices, access.seconds, (n_orig, n_stops))
+    egress = check_sparse_times("egress", egress, (None, None))
+    n_dest = egress.shape[1]
+    if egress.shape[0] > n_stops:
+        raise RoutingError(
+            f"parameter 'egress' has {egress.shape[0]} stop rows, the timetable {n_stops}"
+        )
+    egress = _pad_rows(egress, n_stops)
+    transfers = _pad_rows(
+        check_sparse_times(
+            "transfers", transfers or empty_sparse_times(n_stops, n_stops), (None, None)
+        ),
+        n_stops,
+    )
+    direct = check_sparse_times(
+        "direct", direct or empty_sparse_times(n_orig, n_dest), (n_orig, n_dest)
+    )
+    offsets = draw_phase_offsets(timetable, n_minutes, monte_carlo_draws, seed)
+
+    minutes = np.full((n_orig, n_dest, len(pcts)), np.nan)
+    parts = {k: np.full((n_orig, n_dest), np.nan) for k in BREAKDOWN_PARTS} if breakdown else None
+    starts = range(0, n_orig, chunk_size)
+    for start in progress_bar(starts, progress=progress, desc="routing", unit="chunk"):
+        stop = min(start + chunk_size, n_orig)
+        chunk = RaptorChunk(
+            timetable=timetable,
+            transfers=transfers,
+            access=_slice_rows(access, start, stop),
+            egress=egress,
+            direct=_slice_rows(direct, start, stop),
+            departure_s=departure_s,
+            n_minutes=n_minutes,
+            percentiles=pcts,
+            max_time_s=max_time_s,
+            max_rides=max_rides,
+            board_slack_s=board_slack_s,
+            block_offsets=offsets,
+            breakdown=breakdown,
+        )
+        out, _, chunk_parts = run_chunk(chunk)
+        minutes[start:stop] = out
+        if parts is not None:
+            for k in BREAKDOWN_PARTS:
+                parts[k][start:stop] = chunk_parts[k]
+    return TravelTimes(
+        minutes=minutes,
+        percentiles=tuple(int(p) for p in pcts),
+        n_iterations=n_minutes * offsets.shape[0],
+        breakdown=parts,
+    )
+
+
+def _pad_rows(table: SparseTimes, n_rows: int) -> SparseTimes:
+    """Give a stop-indexed table a row per timetable stop (appended stops have none)."""
+    extra = n_rows - table.shape[0]
+    if extra <= 0:
+        return table
+    indptr = np.concatenate([table.indptr, np.full(extra, table.indptr[-1], dtype=np.int64)])
+    return SparseTimes(indptr, table.indices, table.seconds, (n_rows, table.shape[1]))
