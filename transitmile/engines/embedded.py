@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -51,12 +51,17 @@ class TravelTimes:
         ``egress``. NaN where the median trip does not use transit (walking door to
         door is as fast) or is unreachable. Parts are in seconds / 60 (not floored) and
         add up to the median iteration's travel time in seconds / 60.
+    iterations : numpy.ndarray or None
+        int32 ``[n_origins, n_iterations, n_destinations]`` seconds of every iteration
+        (-1 unreachable), iteration = ``minute * draws_per_minute + draw``; only with
+        ``keep_iterations=True`` (diagnostics and tests: it is large).
     """
 
     minutes: np.ndarray
     percentiles: tuple[int, ...]
     n_iterations: int
     breakdown: dict[str, np.ndarray] | None = None
+    iterations: np.ndarray | None = None
 
 
 @dataclass
@@ -76,7 +81,7 @@ class RaptorChunk:
     board_slack_s: int
     block_offsets: np.ndarray  # int32 [draws per minute, n_blocks]
     breakdown: bool = False
-    extra: dict = field(default_factory=dict)
+    keep_iterations: bool = False
 
 
 def draw_phase_offsets(
@@ -110,51 +115,60 @@ def _slice_rows(table: SparseTimes, start: int, stop: int) -> SparseTimes:
     )
 
 
-def run_chunk(chunk: RaptorChunk) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray] | None]:
-    """Route one chunk: ``(minutes [n, n_dest, n_pct], median_iteration [n, n_dest], breakdown)``."""
+def run_chunk(chunk: RaptorChunk) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Route one chunk of origins.
+
+    Returns
+    -------
+    minutes : float64 ``[n, n_dest, n_pct]``
+    breakdown : float64 ``[5, n, n_dest]`` seconds (``BREAKDOWN_PARTS`` order) or None
+    iterations : int32 ``[n, n_iter, n_dest]`` seconds (-1 unreachable) or None
+    """
     tt = chunk.timetable
     n = chunk.access.shape[0]
     n_dest = chunk.egress.shape[1]
+    n_draws = chunk.block_offsets.shape[0]
     median_iteration = np.full((n, n_dest), -1, dtype=np.int32)
-    minutes = raptor.range_raptor_chunk(
-        np.arange(n, dtype=np.int64),
-        int(chunk.departure_s),
-        int(chunk.n_minutes),
-        int(chunk.max_rides),
-        int(chunk.board_slack_s),
-        int(chunk.max_time_s),
-        chunk.percentiles,
-        chunk.block_offsets,
-        int(n_dest),
-        tt.pattern_stop_ptr,
-        tt.pattern_stops,
-        tt.pattern_time_ptr,
-        tt.arrivals,
-        tt.departures,
-        tt.pattern_block,
-        tt.stop_pattern_ptr,
-        tt.stop_pattern,
-        tt.stop_position,
-        chunk.transfers.indptr,
-        chunk.transfers.indices,
-        chunk.transfers.seconds,
-        chunk.access.indptr,
-        chunk.access.indices,
+    shape = (n, chunk.n_minutes * n_draws, n_dest) if chunk.keep_iterations else (1, 1, 1)
+    iterations = np.empty(shape, dtype=np.int32)
+    origins = np.arange(n, dtype=np.int64)
+    network = (
+        tt.pattern_stop_ptr, tt.pattern_stops, tt.pattern_time_ptr, tt.arrivals,
+        tt.departures, tt.pattern_block, tt.stop_pattern_ptr, tt.stop_pattern,
+        tt.stop_position, chunk.transfers.indptr, chunk.transfers.indices,
+        chunk.transfers.seconds, chunk.access.indptr, chunk.access.indices,
         chunk.access.seconds,
-        chunk.egress.indptr,
-        chunk.egress.indices,
-        chunk.egress.seconds,
-        chunk.direct.indptr,
-        chunk.direct.indices,
-        chunk.direct.seconds,
-        median_iteration,
-    )
+    )  # fmt: skip
+    minutes = raptor.range_raptor_chunk(
+        origins, chunk.departure_s, chunk.n_minutes, chunk.max_rides, chunk.board_slack_s,
+        chunk.max_time_s, chunk.percentiles, chunk.block_offsets, n_dest, *network,
+        chunk.egress.indptr, chunk.egress.indices, chunk.egress.seconds,
+        chunk.direct.indptr, chunk.direct.indices, chunk.direct.seconds,
+        median_iteration, chunk.keep_iterations, iterations,
+    )  # fmt: skip
     parts = None
     if chunk.breakdown:
-        from .breakdown import breakdown_chunk  # noqa: PLC0415 (only when asked)
+        egress_t = _transpose(chunk.egress)
+        parts = raptor.breakdown_chunk_kernel(
+            origins, chunk.departure_s, n_draws, chunk.max_rides, chunk.board_slack_s,
+            chunk.max_time_s, chunk.block_offsets, n_dest, *network,
+            egress_t.indptr, egress_t.indices, egress_t.seconds,
+            chunk.direct.indptr, chunk.direct.indices, chunk.direct.seconds,
+            median_iteration,
+        )  # fmt: skip
+    if chunk.keep_iterations:
+        iterations[iterations == raptor.UNREACHED] = -1
+        return minutes, parts, iterations
+    return minutes, parts, None
 
-        parts = breakdown_chunk(chunk, median_iteration)
-    return minutes, median_iteration, parts
+
+def _transpose(table: SparseTimes) -> SparseTimes:
+    """The same pairs indexed the other way round (CSR of the transpose)."""
+    rows = np.repeat(np.arange(table.shape[0], dtype=np.int32), np.diff(table.indptr))
+    order = np.argsort(table.indices, kind="stable")
+    indptr = np.zeros(table.shape[1] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(table.indices, minlength=table.shape[1]), out=indptr[1:])
+    return SparseTimes(indptr, rows[order], table.seconds[order], (table.shape[1], table.shape[0]))
 
 
 def _check_int(name: str, value, low: int) -> int:
@@ -181,6 +195,7 @@ def compute_travel_times(
     monte_carlo_draws: int = 60,
     seed: int | None = None,
     breakdown: bool = False,
+    keep_iterations: bool = False,
     chunk_size: int = 256,
     progress: bool | None = None,
 ) -> TravelTimes:
@@ -217,6 +232,8 @@ def compute_travel_times(
         Seed of the draws; defaults to ``settings.random_seed`` (reproducible).
     breakdown : bool
         Also split each median trip into access, waiting, in-vehicle, transfer and egress.
+    keep_iterations : bool
+        Also return every iteration's travel time (large; for diagnostics and tests).
     chunk_size : int
         Origins per chunk (the unit of work shipped to workers).
     progress : bool, optional
@@ -257,17 +274,21 @@ def compute_travel_times(
     egress = _pad_rows(egress, n_stops)
     transfers = _pad_rows(
         check_sparse_times(
-            "transfers", transfers or empty_sparse_times(n_stops, n_stops), (None, None)
+            "transfers",
+            empty_sparse_times(n_stops, n_stops) if transfers is None else transfers,
+            (None, None),
         ),
         n_stops,
     )
     direct = check_sparse_times(
-        "direct", direct or empty_sparse_times(n_orig, n_dest), (n_orig, n_dest)
+        "direct", empty_sparse_times(n_orig, n_dest) if direct is None else direct, (n_orig, n_dest)
     )
     offsets = draw_phase_offsets(timetable, n_minutes, monte_carlo_draws, seed)
 
     minutes = np.full((n_orig, n_dest, len(pcts)), np.nan)
     parts = {k: np.full((n_orig, n_dest), np.nan) for k in BREAKDOWN_PARTS} if breakdown else None
+    n_iter = n_minutes * offsets.shape[0]
+    iterations = np.empty((n_orig, n_iter, n_dest), np.int32) if keep_iterations else None
     starts = range(0, n_orig, chunk_size)
     for start in progress_bar(starts, progress=progress, desc="routing", unit="chunk"):
         stop = min(start + chunk_size, n_orig)
@@ -285,17 +306,21 @@ def compute_travel_times(
             board_slack_s=board_slack_s,
             block_offsets=offsets,
             breakdown=breakdown,
+            keep_iterations=keep_iterations,
         )
-        out, _, chunk_parts = run_chunk(chunk)
+        out, chunk_parts, chunk_iterations = run_chunk(chunk)
         minutes[start:stop] = out
         if parts is not None:
-            for k in BREAKDOWN_PARTS:
-                parts[k][start:stop] = chunk_parts[k]
+            for q, name in enumerate(BREAKDOWN_PARTS):
+                parts[name][start:stop] = chunk_parts[q] / 60.0
+        if iterations is not None:
+            iterations[start:stop] = chunk_iterations
     return TravelTimes(
         minutes=minutes,
         percentiles=tuple(int(p) for p in pcts),
-        n_iterations=n_minutes * offsets.shape[0],
+        n_iterations=n_iter,
         breakdown=parts,
+        iterations=iterations,
     )
 
 

@@ -28,11 +28,11 @@ from numba import njit, prange
 
 UNREACHED = np.int32(2**31 - 1)  # as R5's FastRaptorWorker.UNREACHED
 
-# Kinds of label, for path reconstruction (breakdown).
-KIND_NONE = 0
-KIND_ACCESS = 1
-KIND_RIDE = 2
-KIND_TRANSFER = 3
+# Rows of the parent array kept for path reconstruction (breakdown). Ride and
+# transfer parents have their own rows: one stop can hold both a vehicle arrival
+# (for egress, transfers) and a faster walking-transfer arrival (for boarding).
+RIDE_PATTERN, RIDE_TRIP, RIDE_BOARD_POS, RIDE_ALIGHT_POS, WALK_FROM, WALK_S = range(6)
+N_PARENT_ROWS = 6
 
 
 @njit(cache=True, inline="always")
@@ -103,8 +103,10 @@ def raptor_rounds(
     egress_flag, egress_list, n_egress
         Stops whose vehicle arrival improved are appended (flag set) for egress.
     record, parent
-        When ``record``, ``parent[:, k, s]`` stores how label ``(k, s)`` was reached
-        (kind, pattern / from stop, trip, boarding position, alighting position).
+        When ``record``, ``parent[:, k, s]`` (int32 ``[N_PARENT_ROWS, max_rides + 1,
+        n_stops]``) stores how labels ``(k, s)`` were last improved: the ride (pattern,
+        trip, boarding and alighting positions) and the walking transfer (from stop,
+        seconds). Only meaningful for a fresh single-minute search.
 
     Returns
     -------
@@ -152,11 +154,10 @@ def raptor_rounds(
                             tau_ride[k, s] = t_arr
                             _carry_down(tau_ride, k, s, t_arr)
                             if record:
-                                parent[0, k, s] = KIND_RIDE
-                                parent[1, k, s] = p
-                                parent[2, k, s] = trip
-                                parent[3, k, s] = board_pos
-                                parent[4, k, s] = pos
+                                parent[RIDE_PATTERN, k, s] = p
+                                parent[RIDE_TRIP, k, s] = trip
+                                parent[RIDE_BOARD_POS, k, s] = board_pos
+                                parent[RIDE_ALIGHT_POS, k, s] = pos
                             if stop_flag[s] & 2 == 0:
                                 stop_flag[s] |= 2
                                 ride_list[n_ride] = s
@@ -192,9 +193,8 @@ def raptor_rounds(
                     tau[k, s2] = t_arr
                     _carry_down(tau, k, s2, t_arr)
                     if record:
-                        parent[0, k, s2] = KIND_TRANSFER
-                        parent[1, k, s2] = s
-                        parent[2, k, s2] = transfer_s[j]
+                        parent[WALK_FROM, k, s2] = s
+                        parent[WALK_S, k, s2] = transfer_s[j]
                     if stop_flag[s2] & 1 == 0:
                         stop_flag[s2] |= 1
                         new_list[n_new] = s2
@@ -220,8 +220,6 @@ def seed_access(
     latest_arrival,
     marked_list,
     stop_flag,
-    record,
-    parent,
 ):
     """Round 0: walk from the origin to its stops; returns the number of marked stops."""
     n = 0
@@ -231,9 +229,6 @@ def seed_access(
         if t_arr <= latest_arrival and t_arr < tau[0, s]:
             tau[0, s] = t_arr
             _carry_down(tau, 0, s, t_arr)
-            if record:
-                parent[0, 0, s] = KIND_ACCESS
-                parent[2, 0, s] = access_s[j]
             if stop_flag[s] == 0:
                 stop_flag[s] = 1
                 marked_list[n] = s
@@ -264,38 +259,16 @@ def percentile_index(n, percentile):
 
 @njit(cache=True, parallel=True)
 def range_raptor_chunk(
-    origins,
-    departure_s,
-    n_minutes,
-    max_rides,
-    board_slack_s,
-    max_time_s,
-    percentiles,
-    block_offsets,
-    n_dest,
-    pattern_stop_ptr,
-    pattern_stops,
-    pattern_time_ptr,
-    arrivals,
-    departures,
-    pattern_block,
-    stop_pattern_ptr,
-    stop_pattern,
-    stop_position,
-    transfer_ptr,
-    transfer_to,
-    transfer_s,
-    access_ptr,
-    access_to,
-    access_s,
-    egress_ptr,
-    egress_to,
-    egress_s,
-    direct_ptr,
-    direct_to,
-    direct_s,
-    median_iteration,
-):
+    origins, departure_s, n_minutes, max_rides, board_slack_s, max_time_s, percentiles,
+    block_offsets, n_dest,
+    pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures, pattern_block,
+    stop_pattern_ptr, stop_pattern, stop_position,
+    transfer_ptr, transfer_to, transfer_s,
+    access_ptr, access_to, access_s,
+    egress_ptr, egress_to, egress_s,
+    direct_ptr, direct_to, direct_s,
+    median_iteration, keep_iterations, iterations,
+):  # fmt: skip
     """Travel time percentiles from each origin row to every destination.
 
     Parameters
@@ -312,6 +285,9 @@ def range_raptor_chunk(
     percentiles : float64 [n_pct]
     median_iteration : int32 [n, n_dest]
         Out: the iteration (``minute * n_draws + draw``) at the median, -1 if unreachable.
+    keep_iterations, iterations : bool, int32 [n, n_iter, n_dest]
+        When ``keep_iterations``, every iteration's travel time (seconds,
+        ``UNREACHED`` if none) is written to ``iterations``.
 
     Returns
     -------
@@ -332,9 +308,10 @@ def range_raptor_chunk(
     shifts = np.empty((n_draws, n_pat), dtype=np.int32)
     for d in range(n_draws):
         shifts[d] = pattern_shifts(pattern_block, block_offsets[d])
-    dummy_parent = np.zeros((5, 1, 1), dtype=np.int32)
+    no_parent = np.zeros((N_PARENT_ROWS, 1, 1), dtype=np.int32)
     for i in prange(n_orig):
         o = origins[i]
+        # Per-origin scratch: each prange worker owns its labels.
         tau = np.empty((max_rides + 1, n_stops), dtype=np.int32)
         tau_ride = np.empty((max_rides + 1, n_stops), dtype=np.int32)
         marked_list = np.empty(n_stops, dtype=np.int32)
@@ -356,48 +333,18 @@ def range_raptor_chunk(
                 t0 = departure_s + 60 * mi
                 latest = t0 + max_time_s
                 n_marked = seed_access(
-                    tau,
-                    access_ptr,
-                    access_to,
-                    access_s,
-                    o,
-                    t0,
-                    latest,
-                    marked_list,
-                    stop_flag,
-                    False,
-                    dummy_parent,
+                    tau, access_ptr, access_to, access_s, o, t0, latest, marked_list, stop_flag
                 )
                 n_egress = raptor_rounds(
-                    max_rides,
-                    board_slack_s,
-                    latest,
-                    pattern_stop_ptr,
-                    pattern_stops,
-                    pattern_time_ptr,
-                    arrivals,
-                    departures,
-                    shifts[d],
-                    stop_pattern_ptr,
-                    stop_pattern,
-                    stop_position,
-                    transfer_ptr,
-                    transfer_to,
-                    transfer_s,
-                    tau,
-                    tau_ride,
-                    marked_list,
-                    n_marked,
-                    stop_flag,
-                    pattern_first,
-                    pattern_list,
-                    egress_flag,
-                    egress_list,
-                    0,
-                    False,
-                    dummy_parent,
-                )
-                # Sparse egress: only stops whose vehicle arrival improved this minute.
+                    max_rides, board_slack_s, latest,
+                    pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures,
+                    shifts[d], stop_pattern_ptr, stop_pattern, stop_position,
+                    transfer_ptr, transfer_to, transfer_s, tau, tau_ride,
+                    marked_list, n_marked, stop_flag, pattern_first, pattern_list,
+                    egress_flag, egress_list, 0, False, no_parent,
+                )  # fmt: skip
+                # Sparse egress: only stops whose vehicle arrival improved this minute;
+                # destination arrivals from later minutes stay valid (one may wait).
                 for e in range(n_egress):
                     s = egress_list[e]
                     egress_flag[s] = 0
@@ -412,6 +359,8 @@ def range_raptor_chunk(
                     if dest_arrival[dst] < UNREACHED and dest_arrival[dst] - t0 < tt:
                         tt = dest_arrival[dst] - t0
                     times[it, dst] = tt if tt <= max_time_s else UNREACHED
+        if keep_iterations:
+            iterations[i] = times
         column = np.empty(n_iter, dtype=np.int32)
         for dst in range(n_dest):
             for it in range(n_iter):
@@ -423,4 +372,173 @@ def range_raptor_chunk(
                     out[i, dst, q] = v // 60
             mid = order[mid_index]
             median_iteration[i, dst] = mid if column[mid] < UNREACHED else -1
+    return out
+
+
+@njit(cache=True, inline="always")
+def _first_round(labels, k, stop):
+    """Smallest round holding the same label as round ``k`` (where it was set)."""
+    value = labels[k, stop]
+    while k > 0 and labels[k - 1, stop] == value:
+        k -= 1
+    return k
+
+
+@njit(cache=True)
+def trace_trip(
+    stop,
+    t0,
+    tau,
+    tau_ride,
+    parent,
+    pattern_stop_ptr,
+    pattern_stops,
+    pattern_time_ptr,
+    arrivals,
+    departures,
+    shift,
+    parts,
+):
+    """Walk parent pointers back from a vehicle arrival at ``stop``.
+
+    Adds seconds to ``parts`` = [access, waiting, in_vehicle, transfer] (egress is the
+    caller's). Waiting is measured from arrival at the boarding stop to the vehicle's
+    departure, so it includes the board slack.
+    """
+    max_rides = tau.shape[0] - 1
+    k = _first_round(tau_ride, max_rides, stop)
+    s = stop
+    while True:
+        # (k, s) is a vehicle arrival.
+        p = parent[RIDE_PATTERN, k, s]
+        trip = parent[RIDE_TRIP, k, s]
+        base = pattern_time_ptr[p]
+        n_trips = (pattern_time_ptr[p + 1] - base) // (
+            pattern_stop_ptr[p + 1] - pattern_stop_ptr[p]
+        )
+        board_pos = parent[RIDE_BOARD_POS, k, s]
+        t_dep = departures[base + board_pos * n_trips + trip] + shift[p]
+        t_arr = arrivals[base + parent[RIDE_ALIGHT_POS, k, s] * n_trips + trip] + shift[p]
+        parts[2] += t_arr - t_dep
+        s = pattern_stops[pattern_stop_ptr[p] + board_pos]
+        parts[1] += t_dep - tau[k - 1, s]
+        k = _first_round(tau, k - 1, s)
+        if k == 0:
+            parts[0] += tau[0, s] - t0
+            return
+        if tau_ride[k, s] != tau[k, s]:
+            # Reached s by a walking transfer from a vehicle arrival in round k.
+            parts[3] += parent[WALK_S, k, s]
+            s = parent[WALK_FROM, k, s]
+        k = _first_round(tau_ride, k, s)
+
+
+@njit(cache=True, parallel=True)
+def breakdown_chunk_kernel(
+    origins, departure_s, n_draws, max_rides, board_slack_s, max_time_s, block_offsets, n_dest,
+    pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures, pattern_block,
+    stop_pattern_ptr, stop_pattern, stop_position,
+    transfer_ptr, transfer_to, transfer_s,
+    access_ptr, access_to, access_s,
+    egress_t_ptr, egress_t_from, egress_t_s,
+    direct_ptr, direct_to, direct_s,
+    median_iteration,
+):  # fmt: skip
+    """Seconds of access, waiting, in-vehicle, transfer and egress of each median trip.
+
+    For each origin, one plain RAPTOR with parent pointers per distinct median
+    iteration (departure minute and draw), then path reconstruction per
+    destination. ``egress_t_*`` is the egress table transposed (destination x stop).
+
+    Returns
+    -------
+    float64 [5, n, n_dest]
+        Seconds per part; NaN where the median trip is unreachable or walks door to door.
+    """
+    n_orig = len(origins)
+    n_stops = len(stop_pattern_ptr) - 1
+    n_pat = len(pattern_stop_ptr) - 1
+    out = np.full((5, n_orig, n_dest), np.nan)
+    for i in prange(n_orig):
+        o = origins[i]
+        tau = np.empty((max_rides + 1, n_stops), dtype=np.int32)
+        tau_ride = np.empty((max_rides + 1, n_stops), dtype=np.int32)
+        parent = np.zeros((N_PARENT_ROWS, max_rides + 1, n_stops), dtype=np.int32)
+        marked_list = np.empty(n_stops, dtype=np.int32)
+        stop_flag = np.zeros(n_stops, dtype=np.int8)
+        pattern_first = np.full(n_pat, -1, dtype=np.int32)
+        pattern_list = np.empty(n_pat, dtype=np.int32)
+        egress_flag = np.zeros(n_stops, dtype=np.int8)
+        egress_list = np.empty(n_stops, dtype=np.int32)
+        direct = np.full(n_dest, UNREACHED, dtype=np.int32)
+        for j in range(direct_ptr[o], direct_ptr[o + 1]):
+            direct[direct_to[j]] = direct_s[j]
+        parts = np.zeros(4, dtype=np.int64)
+        # Each distinct median iteration of this origin gets one search.
+        order = np.argsort(median_iteration[i], kind="mergesort")
+        current = -1
+        shift = np.zeros(n_pat, dtype=np.int32)
+        t0 = 0
+        for dst in order:
+            it = median_iteration[i, dst]
+            if it < 0:
+                continue
+            if it != current:
+                current = it
+                t0 = departure_s + 60 * (it // n_draws)
+                shift = pattern_shifts(pattern_block, block_offsets[it % n_draws])
+                tau[:] = UNREACHED
+                tau_ride[:] = UNREACHED
+                n_marked = seed_access(
+                    tau,
+                    access_ptr,
+                    access_to,
+                    access_s,
+                    o,
+                    t0,
+                    t0 + max_time_s,
+                    marked_list,
+                    stop_flag,
+                )
+                n_egress = raptor_rounds(
+                    max_rides, board_slack_s, t0 + max_time_s,
+                    pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures,
+                    shift, stop_pattern_ptr, stop_pattern, stop_position,
+                    transfer_ptr, transfer_to, transfer_s, tau, tau_ride,
+                    marked_list, n_marked, stop_flag, pattern_first, pattern_list,
+                    egress_flag, egress_list, 0, True, parent,
+                )  # fmt: skip
+                for e in range(n_egress):
+                    egress_flag[egress_list[e]] = 0
+            best = UNREACHED
+            best_stop = -1
+            best_egress = 0
+            for j in range(egress_t_ptr[dst], egress_t_ptr[dst + 1]):
+                s = egress_t_from[j]
+                if tau_ride[max_rides, s] < UNREACHED:
+                    t_arr = tau_ride[max_rides, s] + egress_t_s[j]
+                    if t_arr < best:
+                        best = t_arr
+                        best_stop = s
+                        best_egress = egress_t_s[j]
+            if best_stop < 0 or direct[dst] <= best - t0:
+                continue  # walking door to door: not a transit trip
+            parts[:] = 0
+            trace_trip(
+                best_stop,
+                t0,
+                tau,
+                tau_ride,
+                parent,
+                pattern_stop_ptr,
+                pattern_stops,
+                pattern_time_ptr,
+                arrivals,
+                departures,
+                shift,
+                parts,
+            )
+            for q in range(4):
+                out[q, i, dst] = parts[q]
+            out[4, i, dst] = best_egress
     return out
