@@ -23,7 +23,9 @@ from .errors import DataError
 __all__ = ["Dataset", "fetch_dataset", "fetch_file", "list_datasets", "file_sha256"]
 
 _R5R_COMMIT = "65e61dfce4c24e53293b9c919c701399f752f549"
-_R5R_POA = f"https://raw.githubusercontent.com/ipeaGIT/r5r/{_R5R_COMMIT}/r-package/inst/extdata/poa/"
+_R5R_POA = (
+    f"https://raw.githubusercontent.com/ipeaGIT/r5r/{_R5R_COMMIT}/r-package/inst/extdata/poa/"
+)
 
 
 @dataclass(frozen=True)
@@ -214,7 +216,9 @@ def fetch_file(name: str, *, progress: bool | None = None) -> Path:
             progressbar=show,
         )
     except ValueError as exc:  # pooch: hash mismatch of the download
-        raise DataError(f"download of {name!r} from {entry.url} failed its sha256 check: {exc}") from exc
+        raise DataError(
+            f"download of {name!r} from {entry.url} failed its sha256 check: {exc}"
+        ) from exc
     except Exception as exc:  # network down, HTTP error, DNS ...
         raise DataError(
             f"data file {name!r} is not available locally and could not be downloaded from "
