@@ -1,0 +1,55 @@
+"""Shared fixtures: real feeds from the data catalog and a hand-made feed writer."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from transitmile import data
+from transitmile.errors import DataError
+
+from .gtfs_builder import write_feed
+
+POA_DATE = datetime.date(2019, 5, 13)
+
+
+def _real(name: str):
+    try:
+        return data.fetch_file(name)
+    except DataError as exc:
+        pytest.skip(f"real data not available: {exc}")
+
+
+@pytest.fixture(scope="session")
+def poa_gtfs():
+    """Porto Alegre EPTC (bus) and Trensurb (metro) GTFS zips."""
+    return [_real("poa_eptc.zip"), _real("poa_trensurb.zip")]
+
+
+@pytest.fixture(scope="session")
+def poa_feed(poa_gtfs):
+    """Both Porto Alegre feeds loaded for Monday 2019-05-13."""
+    from transitmile.feeds import load_feeds
+
+    return load_feeds(poa_gtfs, date=POA_DATE, progress=False)
+
+
+@pytest.fixture(scope="session")
+def caltrain_gtfs():
+    return _real("caltrain-2017-07-24.zip")
+
+
+@pytest.fixture(scope="session")
+def trimet_gtfs():
+    return _real("trimet-vermont-2018-02-06.zip")
+
+
+@pytest.fixture
+def make_feed(tmp_path):
+    """``make_feed(name, {file: csv}, as_zip=False, subfolder=None) -> Path``."""
+
+    def make(name: str = "feed", files=None, **kwargs):
+        return write_feed(tmp_path / name, files, **kwargs)
+
+    return make
