@@ -22,7 +22,7 @@ from transitmile.errors import FeedError, RoutingError
 INF = np.inf
 
 
-def make_feed(trips, headway=None):
+def hand_feed(trips, headway=None):
     """A Feed-like object from ``{trip_id: (route_id, [(stop, arrival, departure), ...])}``.
 
     ``headway`` maps trip ids to ``(frequency_block, headway_s)`` for headway-based trips.
@@ -77,7 +77,7 @@ def run(feed, stops, access, egress, transfers=None, direct=None, **kwargs):
 
 
 # One line A -> B -> C: leaves A at 600, B at 960 (dwell 60 s), reaches C at 1200.
-LINE = make_feed({"t1": ("R1", [("A", 0, 600), ("B", 900, 960), ("C", 1200, 1200)])})
+LINE = hand_feed({"t1": ("R1", [("A", 0, 600), ("B", 900, 960), ("C", 1200, 1200)])})
 
 
 def test_single_line_one_departure():
@@ -122,7 +122,7 @@ def test_trip_at_minute_seven_of_a_ten_minute_window():
     # Minute m <= 7 travels 720 - 60 m seconds: 12, 11, 10, 9, 8, 7, 6, 5 minutes;
     # minutes 8 and 9 are unreachable. Sorted: 5..12 min, NaN, NaN.
     # p10 -> index 0 (5), p50 -> index 4 (9), p80 -> index 7 (12), p90 -> index 8 (NaN).
-    feed = make_feed({"t": ("R", [("A", 420, 420), ("B", 720, 720)])})
+    feed = hand_feed({"t": ("R", [("A", 420, 420), ("B", 720, 720)])})
     result = run(
         feed,
         ["A", "B"],
@@ -140,7 +140,7 @@ def test_trip_at_minute_seven_of_a_ten_minute_window():
 
 # Line 1 A -> B arrives at B at 900. Line 2 leaves B at 960 (arrives C 1500) and at
 # 1560 (arrives C 2100). Destination 0 is 60 s from C.
-CONNECTION = make_feed(
+CONNECTION = hand_feed(
     {
         "l1": ("R1", [("A", 600, 600), ("B", 900, 900)]),
         "l2a": ("R2", [("B", 960, 960), ("C", 1500, 1500)]),
@@ -170,7 +170,7 @@ def test_transfer_with_board_slack_decisive(slack, minutes):
 
 
 # Line 2 stops at B2, a 120 s walk from B: leaves B2 at 1080 (C 1500) and 1680 (C 2100).
-WALK_CONNECTION = make_feed(
+WALK_CONNECTION = hand_feed(
     {
         "l1": ("R1", [("A", 600, 600), ("B", 900, 900)]),
         "l2a": ("R2", [("B2", 1080, 1080), ("C", 1500, 1500)]),
@@ -258,7 +258,7 @@ def test_overtaking_trips_are_split_into_fifo_patterns():
     # leaves A at 100 and overtakes it, reaching C at 500. One pattern with the trips in
     # departure order would board the local (first trip leaving A) and arrive at 1000.
     # Correct: take the express, 500 s = 8 min.
-    feed = make_feed(
+    feed = hand_feed(
         {
             "local": ("R", [("A", 0, 0), ("B", 500, 500), ("C", 1000, 1000)]),
             "express": ("R", [("A", 100, 100), ("B", 300, 300), ("C", 500, 500)]),
@@ -271,7 +271,7 @@ def test_overtaking_trips_are_split_into_fifo_patterns():
 
 
 def test_fifo_trips_share_one_pattern():
-    feed = make_feed(
+    feed = hand_feed(
         {
             "a": ("R", [("A", 0, 0), ("B", 500, 500)]),
             "b": ("R", [("A", 600, 600), ("B", 1100, 1100)]),
@@ -287,7 +287,7 @@ def test_fifo_trips_share_one_pattern():
 def test_max_rides(rides, minutes):
     # With two rides: A 600 -> B 900, B 960 -> C 1200: 20 min.
     # With one ride only the slow direct line: A 700 -> C 2400: 40 min.
-    feed = make_feed(
+    feed = hand_feed(
         {
             "fast1": ("R1", [("A", 600, 600), ("B", 900, 900)]),
             "fast2": ("R2", [("B", 960, 960), ("C", 1200, 1200)]),
@@ -323,7 +323,7 @@ def test_direct_walk_and_max_time():
 def test_unlisted_stop_can_be_ridden_through_and_transferred_at():
     # X is served but not among the caller's stops (e.g. outside the street network).
     # A 600 -> X 900, then X 1000 -> C 1300: 1300 s = 21 min (slack 60 at X holds).
-    feed = make_feed(
+    feed = hand_feed(
         {
             "l1": ("R1", [("A", 600, 600), ("X", 900, 900)]),
             "l2": ("R2", [("X", 1000, 1000), ("C", 1300, 1300)]),
@@ -340,7 +340,7 @@ HEADWAY_TRIPS = {
     f"f#{k}": ("F", [("A", 3000 + 600 * k, 3000 + 600 * k), ("B", 3300 + 600 * k, 3300 + 600 * k)])
     for k in range(12)
 }
-FREQUENCY = make_feed(HEADWAY_TRIPS, headway={t: (7, 600.0) for t in HEADWAY_TRIPS})
+FREQUENCY = hand_feed(HEADWAY_TRIPS, headway={t: (7, 600.0) for t in HEADWAY_TRIPS})
 
 
 def test_frequency_route_waits_follow_the_monte_carlo_draws():

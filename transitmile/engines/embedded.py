@@ -27,7 +27,14 @@ from . import raptor
 from .tables import SparseTimes, check_sparse_times, empty_sparse_times
 from .timetable import Timetable
 
-__all__ = ["TravelTimes", "RaptorChunk", "compute_travel_times", "draw_phase_offsets", "run_chunk"]
+__all__ = [
+    "TravelTimes",
+    "RaptorChunk",
+    "compute_travel_times",
+    "draw_phase_offsets",
+    "run_chunk",
+    "stop_arrival_times",
+]
 
 BREAKDOWN_PARTS = ("access", "waiting", "in_vehicle", "transfer", "egress")
 
@@ -331,3 +338,80 @@ def _pad_rows(table: SparseTimes, n_rows: int) -> SparseTimes:
         return table
     indptr = np.concatenate([table.indptr, np.full(extra, table.indptr[-1], dtype=np.int64)])
     return SparseTimes(indptr, table.indices, table.seconds, (n_rows, table.shape[1]))
+
+
+def stop_arrival_times(
+    timetable: Timetable,
+    transfers: SparseTimes | None,
+    origin_stop: int,
+    departure_s: int,
+    *,
+    max_rides: int = 8,
+    board_slack_s: int | None = None,
+    max_time_s: int = 7200,
+    block_offsets: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Earliest arrival at every stop from one stop at one departure time (plain RAPTOR).
+
+    Parameters
+    ----------
+    timetable : Timetable
+    transfers : SparseTimes or None
+        Walking times between stops, seconds.
+    origin_stop : int
+        Stop index to start from (standing there at ``departure_s``).
+    departure_s : int
+        Seconds after midnight.
+    block_offsets : int32 [n_blocks], optional
+        Phase offsets of headway blocks (zeros by default).
+
+    Returns
+    -------
+    any_arrival, vehicle_arrival : int64 [n_stops]
+        Seconds after midnight, -1 if not reached within ``max_time_s``: by any means
+        (including a final walking transfer) and by vehicle only.
+    """
+    n_stops = timetable.n_stops
+    if not 0 <= origin_stop < n_stops:
+        raise RoutingError(
+            f"parameter 'origin_stop' must be a stop index in 0..{n_stops - 1}, "
+            f"got {show_value(origin_stop)}"
+        )
+    slack = settings.min_transfer_time_s if board_slack_s is None else board_slack_s
+    transfers = _pad_rows(
+        check_sparse_times(
+            "transfers", empty_sparse_times(n_stops, n_stops) if transfers is None else transfers,
+            (None, None),
+        ),
+        n_stops,
+    )  # fmt: skip
+    if block_offsets is None:
+        block_offsets = np.zeros(len(timetable.block_ids), dtype=np.int32)
+    shift = raptor.pattern_shifts(timetable.pattern_block, np.asarray(block_offsets, np.int32))
+    tau = np.full((max_rides + 1, n_stops), raptor.UNREACHED, dtype=np.int32)
+    tau_ride = tau.copy()
+    marked = np.empty(n_stops, dtype=np.int32)
+    flag = np.zeros(n_stops, dtype=np.int8)
+    access = SparseTimes(
+        np.array([0, 1], np.int64), np.array([origin_stop], np.int32), np.zeros(1, np.int32),
+        (1, n_stops),
+    )  # fmt: skip
+    latest = departure_s + max_time_s
+    n_marked = raptor.seed_access(tau, access.indptr, access.indices, access.seconds, 0,
+                                  departure_s, latest, marked, flag)  # fmt: skip
+    egress_list = np.empty(n_stops, dtype=np.int32)
+    tt = timetable
+    raptor.raptor_rounds(
+        max_rides, slack, latest, tt.pattern_stop_ptr, tt.pattern_stops, tt.pattern_time_ptr,
+        tt.arrivals, tt.departures, shift, tt.stop_pattern_ptr, tt.stop_pattern,
+        tt.stop_position, transfers.indptr, transfers.indices, transfers.seconds, tau,
+        tau_ride, marked, n_marked, flag, np.full(tt.n_patterns, -1, np.int32),
+        np.empty(tt.n_patterns, np.int32), np.zeros(n_stops, np.int8), egress_list, 0, False,
+        np.zeros((raptor.N_PARENT_ROWS, 1, 1), np.int32),
+    )  # fmt: skip
+    out = []
+    for labels in (tau[max_rides], tau_ride[max_rides]):
+        arr = labels.astype(np.int64)
+        arr[labels == raptor.UNREACHED] = -1
+        out.append(arr)
+    return out[0], out[1]
