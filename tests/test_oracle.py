@@ -1,0 +1,205 @@
+"""RAPTOR against a time-expanded graph oracle on a real slice of Porto Alegre.
+
+The oracle knows nothing of patterns, rounds or labels: nodes are stop events
+(a trip departing or arriving at a stop) and "ready to board at stop s from time
+x" nodes, one per departure at s, chained in time order at each stop. Edges:
+
+- ready(s, d - slack) -> departure event d at s (board, slack before every boarding),
+- ready chain at s: each ready node -> the next later one (wait),
+- departure (trip, i) -> arrival (trip, i + 1) (ride), arrival (trip, i) -> departure
+  (trip, i) (stay on board),
+- arrival at s at time a -> first ready node at s with ready time >= a,
+- arrival at s at time a -> first ready node at s2 with ready time >= a + walk(s, s2).
+
+Every node has a fixed time, so the earliest arrival at a stop is the earliest
+arrival event reachable from the origin (breadth-first search). RAPTOR with
+unlimited rides must agree at every stop: by vehicle, and by vehicle plus one
+final walking transfer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.csgraph import breadth_first_order
+
+from transitmile.engines.embedded import compute_travel_times, stop_arrival_times
+from transitmile.engines.tables import SparseTimes, sparse_times_from_dense
+from transitmile.engines.timetable import compile_timetable
+
+SLACK = 60
+START, END = 13 * 3600, 14 * 3600 + 30 * 60  # the EPTC sample feed runs around 14:00
+WALK_SPEED = 1.2  # m/s
+MAX_WALK_M = 400.0
+
+
+@pytest.fixture(scope="module")
+def poa_slice(poa_feed):
+    """Trensurb plus the 40 busiest EPTC routes, trips leaving 13:00-14:30, and walks."""
+    st = poa_feed.stop_times
+    trips = poa_feed.trips
+    first_dep = st.groupby("trip_id", sort=False)["departure_time"].min()
+    in_window = first_dep[(first_dep >= START) & (first_dep < END)].index
+    trips = trips[trips["trip_id"].isin(in_window)]
+    eptc = trips[trips["route_id"].str.startswith("poa_eptc:")]
+    busiest = eptc["route_id"].value_counts().index[:40]
+    keep = trips[
+        trips["route_id"].str.startswith("poa_trensurb:") | trips["route_id"].isin(busiest)
+    ]
+    stop_times = st[st["trip_id"].isin(keep["trip_id"])]
+    stop_ids = np.asarray(sorted(stop_times["stop_id"].unique()), dtype=object)
+
+    class Slice:
+        pass
+
+    feed = Slice()
+    feed.stop_times, feed.trips = stop_times, keep
+    stops = poa_feed.stops.set_index("stop_id").loc[stop_ids]
+    transfers = _haversine_walks(stops["stop_lat"].to_numpy(), stops["stop_lon"].to_numpy())
+    return feed, list(stop_ids), transfers
+
+
+def _haversine_walks(lat: np.ndarray, lon: np.ndarray) -> SparseTimes:
+    """Walking seconds between stops within MAX_WALK_M (a stand-in for street times)."""
+    phi, lam = np.radians(lat), np.radians(lon)
+    dphi = phi[:, None] - phi[None, :]
+    dlam = lam[:, None] - lam[None, :]
+    h = np.sin(dphi / 2) ** 2 + np.cos(phi[:, None]) * np.cos(phi[None, :]) * np.sin(dlam / 2) ** 2
+    metres = 2 * 6_371_000 * np.arcsin(np.sqrt(h))
+    np.fill_diagonal(metres, np.inf)
+    return sparse_times_from_dense(np.rint(metres / WALK_SPEED), max_s=MAX_WALK_M / WALK_SPEED)
+
+
+class TimeExpandedOracle:
+    """Reachability in the time-expanded graph described in the module docstring."""
+
+    def __init__(self, feed, stop_ids, transfers: SparseTimes, slack: int):
+        index = {s: i for i, s in enumerate(stop_ids)}
+        st = feed.stop_times.sort_values(["trip_id", "stop_sequence"])
+        stop = st["stop_id"].map(index).to_numpy()
+        arr = st["arrival_time"].to_numpy(np.int64)
+        dep = np.maximum(st["departure_time"].to_numpy(np.int64), arr)
+        trip = st["trip_id"].to_numpy()
+        n = len(st)
+        same_trip_next = np.r_[trip[1:] == trip[:-1], False]
+        # Nodes: [0, n) departure events, [n, 2n) arrival events, [2n, 3n) ready nodes
+        # (ready node k belongs to departure event k, ready time dep - slack).
+        ready_order = np.lexsort((dep, stop))
+        ready_key = stop[ready_order] * 10**7 + (dep[ready_order] - slack)
+        self.n, self.stop, self.arr = n, stop, arr
+        self.ready_order, self.ready_key = ready_order, ready_key
+        self.n_stops = len(stop_ids)
+        rows, cols = [], []
+
+        def edge(u, v):
+            rows.append(np.asarray(u))
+            cols.append(np.asarray(v))
+
+        ride = np.flatnonzero(same_trip_next)
+        edge(ride, n + ride + 1)  # ride to the next stop
+        edge(n + np.arange(n), np.arange(n))  # stay on board
+        edge(2 * n + ready_order, ready_order)  # board
+        chain = np.flatnonzero(stop[ready_order][1:] == stop[ready_order][:-1])
+        edge(2 * n + ready_order[chain], 2 * n + ready_order[chain + 1])  # wait at the stop
+        # Alight: to the first ready node at the same stop, or at a stop within a walk.
+        counts = np.diff(transfers.indptr)
+        walk_from = np.concatenate([np.arange(n), np.repeat(np.arange(n), counts[stop])])
+        walk_to = np.concatenate(
+            [stop]
+            + [transfers.indices[transfers.indptr[s] : transfers.indptr[s + 1]] for s in stop]
+        )
+        walk_s = np.concatenate(
+            [np.zeros(n, np.int64)]
+            + [transfers.seconds[transfers.indptr[s] : transfers.indptr[s + 1]] for s in stop]
+        )
+        target = self._first_ready(walk_to, arr[walk_from] + walk_s)
+        ok = target >= 0
+        edge(n + walk_from[ok], 2 * n + target[ok])
+        self.walk_from, self.walk_to, self.walk_s = walk_from, walk_to, walk_s
+        u, v = np.concatenate(rows), np.concatenate(cols)
+        self.graph = sp.csr_matrix((np.ones(len(u)), (u, v)), shape=(3 * n, 3 * n))
+
+    def _first_ready(self, stops: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """Departure event index of the first ready node at ``stops`` no earlier than ``times``."""
+        pos = np.searchsorted(self.ready_key, stops * 10**7 + times)
+        found = pos < len(self.ready_key)
+        pos = np.minimum(pos, len(self.ready_key) - 1)
+        found &= self.stop[self.ready_order[pos]] == stops
+        return np.where(found, self.ready_order[pos], -1)
+
+    def arrivals(self, origin: int, departure_s: int) -> tuple[np.ndarray, np.ndarray]:
+        """(by vehicle or final walk, by vehicle) earliest arrival per stop, -1 unreached."""
+        first = self._first_ready(np.array([origin]), np.array([departure_s]))[0]
+        if first < 0:
+            reached = np.zeros(0, dtype=np.int64)
+        else:  # everything reachable from being ready at the origin's first departure
+            reached = breadth_first_order(self.graph, 2 * self.n + first, return_predecessors=False)
+        alight = reached[(reached >= self.n) & (reached < 2 * self.n)] - self.n
+        vehicle = np.full(self.n_stops, np.iinfo(np.int64).max)
+        np.minimum.at(vehicle, self.stop[alight], self.arr[alight])
+        best = vehicle.copy()
+        best[origin] = departure_s
+        mask = np.isin(self.walk_from, alight)
+        np.minimum.at(best, self.walk_to[mask], self.arr[self.walk_from[mask]] + self.walk_s[mask])
+        for a in (vehicle, best):
+            a[a == np.iinfo(np.int64).max] = -1
+        return best, vehicle
+
+
+@pytest.fixture(scope="module")
+def oracle_case(poa_slice):
+    feed, stop_ids, transfers = poa_slice
+    timetable = compile_timetable(feed, stop_ids)
+    return timetable, transfers, TimeExpandedOracle(feed, stop_ids, transfers, SLACK)
+
+
+def test_slice_is_a_real_network(oracle_case):
+    timetable, transfers, oracle = oracle_case
+    assert timetable.n_trips > 300 and timetable.n_stops > 500
+    assert len(transfers.seconds) > 500
+
+
+@pytest.mark.parametrize("departure_s", [START, START + 17 * 60 + 30, START + 45 * 60])
+def test_raptor_matches_time_expanded_oracle(oracle_case, departure_s):
+    timetable, transfers, oracle = oracle_case
+    rng = np.random.default_rng(departure_s)
+    origins = rng.choice(timetable.n_stops, size=25, replace=False)
+    n_reached = 0
+    for origin in origins:
+        best, vehicle = stop_arrival_times(
+            timetable, transfers, int(origin), departure_s, max_rides=40,
+            board_slack_s=SLACK, max_time_s=6 * 3600,
+        )  # fmt: skip
+        want_best, want_vehicle = oracle.arrivals(int(origin), departure_s)
+        np.testing.assert_array_equal(vehicle, want_vehicle, err_msg=f"origin {origin}")
+        np.testing.assert_array_equal(best, want_best, err_msg=f"origin {origin}")
+        n_reached += int((vehicle >= 0).sum())
+    assert n_reached > 25 * 50  # the comparison is not vacuous
+
+
+def test_range_raptor_minutes_match_the_oracle(oracle_case):
+    # Through the product entry point: origins are stops (access 0 s), destinations
+    # are stops (egress 0 s from the vehicle arrival). Every minute of a 6-minute
+    # window (range RAPTOR reuses labels between minutes) equals a fresh oracle search.
+    timetable, transfers, oracle = oracle_case
+    n = timetable.n_stops
+    rng = np.random.default_rng(7)
+    origins = rng.choice(n, size=8, replace=False)
+    identity = sparse_times_from_dense(np.where(np.eye(n, dtype=bool), 0.0, np.inf))
+    access = sparse_times_from_dense(
+        np.where(origins[:, None] == np.arange(n)[None, :], 0.0, np.inf)
+    )
+    departure = START + 10 * 60
+    result = compute_travel_times(
+        timetable, transfers, access, identity, None, departure_s=departure, n_minutes=6,
+        max_time_s=4 * 3600, max_rides=40, board_slack_s=SLACK, keep_iterations=True,
+        progress=False,
+    )  # fmt: skip
+    for i, origin in enumerate(origins):
+        for m in range(6):
+            t0 = departure + 60 * m
+            _, vehicle = oracle.arrivals(int(origin), t0)
+            want = np.where(vehicle >= 0, vehicle - t0, -1)
+            got = result.iterations[i, m]
+            np.testing.assert_array_equal(got, want, err_msg=f"origin {origin} minute {m}")

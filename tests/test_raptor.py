@@ -1,0 +1,434 @@
+"""Embedded RAPTOR engine on tiny hand-made networks with answers worked out by hand.
+
+Times are seconds after midnight; the engine reports whole minutes (seconds // 60,
+as R5) and NaN for unreachable. Unless a test says otherwise: one departure minute
+at 0 s, board slack 0 s, origin 0 and destination 0.
+"""
+
+from __future__ import annotations
+
+import pickle
+import types
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from transitmile.engines.embedded import compute_travel_times, draw_phase_offsets
+from transitmile.engines.tables import sparse_times_from_dense
+from transitmile.engines.timetable import compile_timetable
+from transitmile.errors import FeedError, RoutingError
+
+INF = np.inf
+
+
+def hand_feed(trips, headway=None):
+    """A Feed-like object from ``{trip_id: (route_id, [(stop, arrival, departure), ...])}``.
+
+    ``headway`` maps trip ids to ``(frequency_block, headway_s)`` for headway-based trips.
+    """
+    headway = headway or {}
+    stop_rows, trip_rows = [], []
+    for trip_id, (route_id, calls) in trips.items():
+        block, hw = headway.get(trip_id, (-1, np.nan))
+        trip_rows.append(
+            {
+                "trip_id": trip_id,
+                "route_id": route_id,
+                "headway_based": trip_id in headway,
+                "frequency_block": block,
+                "headway_s": hw,
+            }
+        )
+        for seq, (stop, arr, dep) in enumerate(calls):
+            stop_rows.append(
+                {
+                    "trip_id": trip_id,
+                    "stop_id": stop,
+                    "stop_sequence": seq,
+                    "arrival_time": arr,
+                    "departure_time": dep,
+                }
+            )
+    return types.SimpleNamespace(stop_times=pd.DataFrame(stop_rows), trips=pd.DataFrame(trip_rows))
+
+
+def run(feed, stops, access, egress, transfers=None, direct=None, **kwargs):
+    """Compile and route; tables are dense lists of seconds (inf = no pair)."""
+    timetable = compile_timetable(feed, stops)
+    params = {
+        "departure_s": 0,
+        "n_minutes": 1,
+        "percentiles": (50,),
+        "max_time_s": 7200,
+        "max_rides": 8,
+        "board_slack_s": 0,
+        "progress": False,
+    }
+    params.update(kwargs)
+    return compute_travel_times(
+        timetable,
+        None if transfers is None else sparse_times_from_dense(np.array(transfers, float)),
+        sparse_times_from_dense(np.array(access, float)),
+        sparse_times_from_dense(np.array(egress, float)),
+        None if direct is None else sparse_times_from_dense(np.array(direct, float)),
+        **params,
+    )
+
+
+# One line A -> B -> C: leaves A at 600, B at 960 (dwell 60 s), reaches C at 1200.
+LINE = hand_feed({"t1": ("R1", [("A", 0, 600), ("B", 900, 960), ("C", 1200, 1200)])})
+
+
+def test_single_line_one_departure():
+    # Walk 300 s to A (ready at 300, +60 slack = 360 <= 600): board at 600.
+    # Destination 0 via C: 1200 + 120 egress = 1320 s = 22 min.
+    # Destination 1 via B: arrive B 900 + 60 egress = 960 s = 16 min.
+    result = run(
+        LINE,
+        ["A", "B", "C"],
+        access=[[300, INF, INF]],
+        egress=[[INF, INF], [INF, 60], [120, INF]],
+        board_slack_s=60,
+    )
+    np.testing.assert_array_equal(result.minutes[0, :, 0], [22, 16])
+
+
+def test_single_line_departure_window():
+    # Minutes m = 0..9 leave at 60 m; A is ready at 60 m + 60 walk + 60 slack <= 600
+    # for m <= 8. Arrival at the destination is 1200 + 120 = 1320, so travel time is
+    # 1320 - 60 m: m=0 -> 1320 ... m=8 -> 840; m=9 misses the only trip.
+    # Sorted: 840, 900, ..., 1320, unreachable (10 iterations).
+    # R5's index ceil(p/100 * 10) - 1: p5 -> 0 (840 s = 14 min), p50 -> 4 (1080 s = 18 min),
+    # p95 -> 9 (unreachable).
+    result = run(
+        LINE,
+        ["A", "B", "C"],
+        access=[[60, INF, INF]],
+        egress=[[INF], [INF], [120]],
+        n_minutes=10,
+        percentiles=(5, 50, 95),
+        board_slack_s=60,
+        keep_iterations=True,
+    )
+    np.testing.assert_array_equal(result.minutes[0, 0], [14, 18, np.nan])
+    expected = [1320 - 60 * m for m in range(9)] + [-1]
+    np.testing.assert_array_equal(result.iterations[0, :, 0], expected)
+    assert result.n_iterations == 10
+
+
+def test_trip_at_minute_seven_of_a_ten_minute_window():
+    # The only trip leaves A at 420 (minute 7) and reaches B at 720; access 0, egress 0.
+    # Minute m <= 7 travels 720 - 60 m seconds: 12, 11, 10, 9, 8, 7, 6, 5 minutes;
+    # minutes 8 and 9 are unreachable. Sorted: 5..12 min, NaN, NaN.
+    # p10 -> index 0 (5), p50 -> index 4 (9), p80 -> index 7 (12), p90 -> index 8 (NaN).
+    feed = hand_feed({"t": ("R", [("A", 420, 420), ("B", 720, 720)])})
+    result = run(
+        feed,
+        ["A", "B"],
+        access=[[0, INF]],
+        egress=[[INF], [0]],
+        n_minutes=10,
+        percentiles=(10, 50, 80, 90),
+        keep_iterations=True,
+    )
+    np.testing.assert_array_equal(result.minutes[0, 0], [5, 9, 12, np.nan])
+    np.testing.assert_array_equal(
+        result.iterations[0, :, 0], [720, 660, 600, 540, 480, 420, 360, 300, -1, -1]
+    )
+
+
+# Line 1 A -> B arrives at B at 900. Line 2 leaves B at 960 (arrives C 1500) and at
+# 1560 (arrives C 2100). Destination 0 is 60 s from C.
+CONNECTION = hand_feed(
+    {
+        "l1": ("R1", [("A", 600, 600), ("B", 900, 900)]),
+        "l2a": ("R2", [("B", 960, 960), ("C", 1500, 1500)]),
+        "l2b": ("R2", [("B", 1560, 1560), ("C", 2100, 2100)]),
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("slack", "minutes"),
+    [
+        # 900 + 60 = 960 <= 960: the connection holds, C at 1500 + 60 egress = 26 min.
+        (60, 26),
+        # 900 + 61 = 961 > 960: missed, next trip reaches C at 2100 + 60 = 36 min.
+        (61, 36),
+    ],
+)
+def test_transfer_with_board_slack_decisive(slack, minutes):
+    result = run(
+        CONNECTION,
+        ["A", "B", "C"],
+        access=[[0, INF, INF]],
+        egress=[[INF], [INF], [60]],
+        board_slack_s=slack,
+    )
+    assert result.minutes[0, 0, 0] == minutes
+
+
+# Line 2 stops at B2, a 120 s walk from B: leaves B2 at 1080 (C 1500) and 1680 (C 2100).
+WALK_CONNECTION = hand_feed(
+    {
+        "l1": ("R1", [("A", 600, 600), ("B", 900, 900)]),
+        "l2a": ("R2", [("B2", 1080, 1080), ("C", 1500, 1500)]),
+        "l2b": ("R2", [("B2", 1680, 1680), ("C", 2100, 2100)]),
+    }
+)
+WALK_STOPS = ["A", "B", "B2", "C"]
+
+
+def walk_transfers(seconds):
+    table = np.full((4, 4), INF)
+    table[1, 2] = table[2, 1] = seconds
+    return table
+
+
+@pytest.mark.parametrize(
+    ("walk", "minutes"),
+    [
+        # B 900 + 120 walk = 1020, + 60 slack = 1080 <= 1080: C 1500 + 60 = 26 min.
+        (120, 26),
+        # 900 + 121 + 60 = 1081 > 1080: missed connection, 2100 + 60 = 36 min.
+        (121, 36),
+    ],
+)
+def test_walking_transfer_between_stops(walk, minutes):
+    result = run(
+        WALK_CONNECTION,
+        WALK_STOPS,
+        access=[[120, INF, INF, INF]],
+        egress=[[INF], [INF], [INF], [60]],
+        transfers=walk_transfers(walk),
+        board_slack_s=60,
+    )
+    assert result.minutes[0, 0, 0] == minutes
+
+
+def test_no_walking_transfer_no_connection():
+    # Without the B -> B2 walk nothing reaches line 2: unreachable.
+    result = run(
+        WALK_CONNECTION,
+        WALK_STOPS,
+        access=[[120, INF, INF, INF]],
+        egress=[[INF], [INF], [INF], [60]],
+        board_slack_s=60,
+    )
+    assert np.isnan(result.minutes[0, 0, 0])
+
+
+def test_breakdown_of_a_trip_with_a_walking_transfer():
+    # Leave at 0, walk 120 s to A (access 2 min), wait 120..600 (8 min, slack included),
+    # ride to B 600..900 (5 min), walk to B2 900..1020 (2 min), wait 1020..1080 (1 min),
+    # ride to C 1080..1500 (7 min), walk 60 s (1 min). Total 1560 s = 26 min.
+    result = run(
+        WALK_CONNECTION,
+        WALK_STOPS,
+        access=[[120, INF, INF, INF]],
+        egress=[[INF], [INF], [INF], [60]],
+        transfers=walk_transfers(120),
+        board_slack_s=60,
+        breakdown=True,
+    )
+    parts = {k: v[0, 0] for k, v in result.breakdown.items()}
+    assert parts == {"access": 2, "waiting": 9, "in_vehicle": 12, "transfer": 2, "egress": 1}
+    assert sum(parts.values()) == result.minutes[0, 0, 0] == 26
+
+
+def test_breakdown_is_nan_when_walking_door_to_door_wins():
+    # By transit 26 min; walking directly takes 1500 s = 25 min: not a transit trip.
+    result = run(
+        WALK_CONNECTION,
+        WALK_STOPS,
+        access=[[120, INF, INF, INF]],
+        egress=[[INF], [INF], [INF], [60]],
+        transfers=walk_transfers(120),
+        direct=[[1500]],
+        board_slack_s=60,
+        breakdown=True,
+    )
+    assert result.minutes[0, 0, 0] == 25
+    assert all(np.isnan(v[0, 0]) for v in result.breakdown.values())
+
+
+def test_overtaking_trips_are_split_into_fifo_patterns():
+    # Same stops A -> B -> C. The local leaves A at 0 and reaches C at 1000; the express
+    # leaves A at 100 and overtakes it, reaching C at 500. One pattern with the trips in
+    # departure order would board the local (first trip leaving A) and arrive at 1000.
+    # Correct: take the express, 500 s = 8 min.
+    feed = hand_feed(
+        {
+            "local": ("R", [("A", 0, 0), ("B", 500, 500), ("C", 1000, 1000)]),
+            "express": ("R", [("A", 100, 100), ("B", 300, 300), ("C", 500, 500)]),
+        }
+    )
+    timetable = compile_timetable(feed, ["A", "B", "C"])
+    assert timetable.n_patterns == 2
+    result = run(feed, ["A", "B", "C"], access=[[0, INF, INF]], egress=[[INF], [INF], [0]])
+    assert result.minutes[0, 0, 0] == 8
+
+
+def test_fifo_trips_share_one_pattern():
+    feed = hand_feed(
+        {
+            "a": ("R", [("A", 0, 0), ("B", 500, 500)]),
+            "b": ("R", [("A", 600, 600), ("B", 1100, 1100)]),
+        }
+    )
+    timetable = compile_timetable(feed, ["A", "B"])
+    assert timetable.n_patterns == 1
+    # Trips of a pattern are stored in departure order.
+    assert list(timetable.trip_ids) == ["a", "b"]
+
+
+@pytest.mark.parametrize(("rides", "minutes"), [(1, 40), (2, 20)])
+def test_max_rides(rides, minutes):
+    # With two rides: A 600 -> B 900, B 960 -> C 1200: 20 min.
+    # With one ride only the slow direct line: A 700 -> C 2400: 40 min.
+    feed = hand_feed(
+        {
+            "fast1": ("R1", [("A", 600, 600), ("B", 900, 900)]),
+            "fast2": ("R2", [("B", 960, 960), ("C", 1200, 1200)]),
+            "slow": ("R3", [("A", 700, 700), ("C", 2400, 2400)]),
+        }
+    )
+    result = run(
+        feed,
+        ["A", "B", "C"],
+        access=[[0, INF, INF]],
+        egress=[[INF], [INF], [0]],
+        max_rides=rides,
+        board_slack_s=60,
+    )
+    assert result.minutes[0, 0, 0] == minutes
+
+
+def test_direct_walk_and_max_time():
+    # Transit reaches destination 0 at 1320 s (22 min); walking takes 1000 s (16 min).
+    # Destination 1 only by transit at 22 min; with max_time 1200 s it is unreachable.
+    kwargs = {
+        "access": [[300, INF, INF]],
+        "egress": [[INF, INF], [INF, INF], [120, 120]],
+        "direct": [[1000, INF]],
+        "board_slack_s": 60,
+    }
+    result = run(LINE, ["A", "B", "C"], **kwargs)
+    np.testing.assert_array_equal(result.minutes[0, :, 0], [16, 22])
+    result = run(LINE, ["A", "B", "C"], max_time_s=1200, **kwargs)
+    np.testing.assert_array_equal(result.minutes[0, :, 0], [16, np.nan])
+
+
+def test_unlisted_stop_can_be_ridden_through_and_transferred_at():
+    # X is served but not among the caller's stops (e.g. outside the street network).
+    # A 600 -> X 900, then X 1000 -> C 1300: 1300 s = 21 min (slack 60 at X holds).
+    feed = hand_feed(
+        {
+            "l1": ("R1", [("A", 600, 600), ("X", 900, 900)]),
+            "l2": ("R2", [("X", 1000, 1000), ("C", 1300, 1300)]),
+        }
+    )
+    timetable = compile_timetable(feed, ["A", "C"])
+    assert list(timetable.stop_ids) == ["A", "C", "X"]
+    result = run(feed, ["A", "C"], access=[[0, INF]], egress=[[INF], [0]], board_slack_s=60)
+    assert result.minutes[0, 0, 0] == 21
+
+
+# A headway-based route: every 600 s between 3000 and 9600, A -> B takes 300 s.
+HEADWAY_TRIPS = {
+    f"f#{k}": ("F", [("A", 3000 + 600 * k, 3000 + 600 * k), ("B", 3300 + 600 * k, 3300 + 600 * k)])
+    for k in range(12)
+}
+FREQUENCY = hand_feed(HEADWAY_TRIPS, headway={t: (7, 600.0) for t in HEADWAY_TRIPS})
+
+
+def test_frequency_route_waits_follow_the_monte_carlo_draws():
+    # Each draw shifts the block by an offset u in [0, 600): departures at A are
+    # 3000 + u + 600 k. Leaving A at 3600 (access 0, slack 0), the wait is u and the
+    # trip takes u + 300 s. 60 draws in a one-minute window: 60 iterations; the
+    # percentiles are R5's indexes into the sorted u + 300.
+    timetable = compile_timetable(FREQUENCY, ["A", "B"])
+    assert timetable.has_headway_trips
+    assert list(timetable.block_headway_s) == [600]
+    offsets = draw_phase_offsets(timetable, 1, 60, seed=42)[:, 0]
+    assert offsets.shape == (60,)
+    assert offsets.min() >= 0 and offsets.max() < 600
+    times = np.sort(offsets + 300)
+    result = run(
+        FREQUENCY,
+        ["A", "B"],
+        access=[[0, INF]],
+        egress=[[INF], [0]],
+        departure_s=3600,
+        percentiles=(10, 50, 90),
+        monte_carlo_draws=60,
+        seed=42,
+    )
+    assert result.n_iterations == 60
+    # ceil(p / 100 * 60) - 1 = 5, 29, 53.
+    np.testing.assert_array_equal(result.minutes[0, 0], times[[5, 29, 53]] // 60)
+    # Median wait about half the headway (5 min) plus the 5 min ride; bounded by 5..14 min.
+    assert 9 <= result.minutes[0, 0, 1] <= 11
+    assert 5 <= result.minutes[0, 0, 0] <= result.minutes[0, 0, 1] <= result.minutes[0, 0, 2] <= 14
+
+
+def test_frequency_draws_are_reproducible_and_spread_over_the_window():
+    kwargs = {
+        "access": [[0, INF]],
+        "egress": [[INF], [0]],
+        "departure_s": 3600,
+        "n_minutes": 10,
+        "percentiles": (25, 50, 75),
+        "monte_carlo_draws": 60,
+        "keep_iterations": True,
+    }
+    first = run(FREQUENCY, ["A", "B"], seed=1, **kwargs)
+    again = run(FREQUENCY, ["A", "B"], seed=1, **kwargs)
+    other = run(FREQUENCY, ["A", "B"], seed=2, **kwargs)
+    # 10 minutes x ceil(60 / 10) = 6 draws per minute.
+    assert first.n_iterations == 60
+    np.testing.assert_array_equal(first.iterations, again.iterations)
+    assert not np.array_equal(first.iterations, other.iterations)
+    # Every iteration waits less than one headway: 300 <= travel time < 900 s.
+    assert first.iterations.min() >= 300 and first.iterations.max() < 900
+
+
+def test_scheduled_timetable_has_one_iteration_per_minute():
+    result = run(LINE, ["A", "B", "C"], access=[[0, INF, INF]], egress=[[INF], [INF], [0]],
+                 n_minutes=7, monte_carlo_draws=60)  # fmt: skip
+    assert result.n_iterations == 7
+
+
+def test_timetable_pickles():
+    timetable = compile_timetable(FREQUENCY, ["A", "B"])
+    again = pickle.loads(pickle.dumps(timetable))
+    np.testing.assert_array_equal(again.departures, timetable.departures)
+
+
+def test_chunks_give_the_same_answer():
+    access = [[0, INF, INF], [INF, 0, INF], [60, INF, INF], [INF, INF, 0]]
+    egress = [[0, INF], [INF, 0], [INF, 0]]
+    one = run(CONNECTION, ["A", "B", "C"], access=access, egress=egress, chunk_size=4)
+    many = run(CONNECTION, ["A", "B", "C"], access=access, egress=egress, chunk_size=1)
+    np.testing.assert_array_equal(one.minutes, many.minutes)
+    # Origin 1 starts at B: 960 -> C 1500 = 25 min; origin 3 starts at C: no ride, NaN.
+    assert one.minutes[1, 1, 0] == 25 and np.isnan(one.minutes[3, 1, 0])
+
+
+def test_bad_input_gets_clear_errors():
+    with pytest.raises(RoutingError, match="duplicates"):
+        compile_timetable(LINE, ["A", "A", "B"])
+    feed = types.SimpleNamespace(
+        stop_times=LINE.stop_times.drop(columns="arrival_time"), trips=LINE.trips
+    )
+    with pytest.raises(FeedError, match="arrival_time"):
+        compile_timetable(feed, ["A"])
+    with pytest.raises(RoutingError, match="n_minutes"):
+        run(LINE, ["A", "B", "C"], access=[[0, INF, INF]], egress=[[0], [0], [0]], n_minutes=0)
+    with pytest.raises(RoutingError, match="direct"):
+        run(LINE, ["A", "B", "C"], access=[[0, INF, INF]], egress=[[0], [0], [0]],
+            direct=[[0, 0]])  # fmt: skip
+    with pytest.raises(RoutingError, match="percentiles"):
+        run(LINE, ["A", "B", "C"], access=[[0, INF, INF]], egress=[[0], [0], [0]],
+            percentiles=(0,))  # fmt: skip

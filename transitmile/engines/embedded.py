@@ -1,0 +1,417 @@
+"""The embedded engine: range RAPTOR over a compiled timetable, in chunks of origins.
+
+The caller (``routing.py``) computes the street tables (access: origin x stop,
+egress: stop x destination, transfers: stop x stop, direct: origin x destination)
+and a :class:`~transitmile.engines.timetable.Timetable`; this module checks them,
+draws the Monte Carlo phases of headway-based trips, and runs
+:func:`~transitmile.engines.raptor.range_raptor_chunk` chunk by chunk.
+
+A :class:`RaptorChunk` (timetable + its slice of access/direct + egress + transfers
++ parameters) holds only numpy arrays and plain numbers: it is the unit a multi-core
+or distributed run ships to a worker. Inside a chunk numba's ``prange`` runs
+origins in parallel, each with its own scratch labels.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import settings
+from .._progress import progress_bar
+from ..errors import RoutingError, show_value
+from . import raptor
+from .tables import SparseTimes, check_sparse_times, empty_sparse_times
+from .timetable import Timetable
+
+__all__ = [
+    "TravelTimes",
+    "RaptorChunk",
+    "compute_travel_times",
+    "draw_phase_offsets",
+    "run_chunk",
+    "stop_arrival_times",
+]
+
+BREAKDOWN_PARTS = ("access", "waiting", "in_vehicle", "transfer", "egress")
+
+
+@dataclass
+class TravelTimes:
+    """Result of :func:`compute_travel_times`.
+
+    Attributes
+    ----------
+    minutes : numpy.ndarray
+        float64 ``[n_origins, n_destinations, n_percentiles]``: whole minutes (seconds
+        of the percentile iteration floor-divided by 60, as R5), NaN if unreachable.
+    percentiles : tuple of int
+    n_iterations : int
+        Iterations per origin-destination pair (minutes x Monte Carlo draws per minute).
+    breakdown : dict of str to numpy.ndarray, or None
+        float64 ``[n_origins, n_destinations]`` minutes per part of the trip at the
+        median iteration: ``access``, ``waiting`` (initial wait and waits at transfers,
+        board slack included), ``in_vehicle``, ``transfer`` (walking between stops),
+        ``egress``. NaN where the median trip does not use transit (walking door to
+        door is as fast) or is unreachable. Parts are in seconds / 60 (not floored) and
+        add up to the median iteration's travel time in seconds / 60.
+    iterations : numpy.ndarray or None
+        int32 ``[n_origins, n_iterations, n_destinations]`` seconds of every iteration
+        (-1 unreachable), iteration = ``minute * draws_per_minute + draw``; only with
+        ``keep_iterations=True`` (diagnostics and tests: it is large).
+    """
+
+    minutes: np.ndarray
+    percentiles: tuple[int, ...]
+    n_iterations: int
+    breakdown: dict[str, np.ndarray] | None = None
+    iterations: np.ndarray | None = None
+
+
+@dataclass
+class RaptorChunk:
+    """Everything one worker needs to route a block of origins (picklable, no globals)."""
+
+    timetable: Timetable
+    transfers: SparseTimes
+    access: SparseTimes  # rows = this chunk's origins only
+    egress: SparseTimes
+    direct: SparseTimes  # rows = this chunk's origins only
+    departure_s: int
+    n_minutes: int
+    percentiles: np.ndarray
+    max_time_s: int
+    max_rides: int
+    board_slack_s: int
+    block_offsets: np.ndarray  # int32 [draws per minute, n_blocks]
+    breakdown: bool = False
+    keep_iterations: bool = False
+
+
+def draw_phase_offsets(
+    timetable: Timetable, n_minutes: int, monte_carlo_draws: int, seed: int | None
+) -> np.ndarray:
+    """Monte Carlo phase offsets of headway blocks, ``int32 [draws per minute, n_blocks]``.
+
+    As R5 (Conway, Byrd, van der Linden 2017), each draw shifts every headway block
+    by a uniform offset in ``[0, headway)`` seconds; ``monte_carlo_draws`` in total are
+    spread over the window, ``max(1, ceil(draws / n_minutes))`` per minute. Unlike R5,
+    a draw keeps its phases for all minutes of the window so range RAPTOR can reuse
+    labels between minutes (one sweep per draw). A timetable without headway trips
+    gets one draw of zeros: exactly one iteration per minute.
+    """
+    n_blocks = len(timetable.block_ids)
+    if n_blocks == 0:
+        return np.zeros((1, 0), dtype=np.int32)
+    per_minute = max(1, math.ceil(monte_carlo_draws / n_minutes))
+    rng = np.random.default_rng(settings.random_seed if seed is None else seed)
+    unit = rng.random((per_minute, n_blocks))
+    return np.floor(unit * timetable.block_headway_s[None, :]).astype(np.int32)
+
+
+def _slice_rows(table: SparseTimes, start: int, stop: int) -> SparseTimes:
+    lo, hi = table.indptr[start], table.indptr[stop]
+    return SparseTimes(
+        indptr=table.indptr[start : stop + 1] - lo,
+        indices=table.indices[lo:hi],
+        seconds=table.seconds[lo:hi],
+        shape=(stop - start, table.shape[1]),
+    )
+
+
+def run_chunk(chunk: RaptorChunk) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Route one chunk of origins.
+
+    Returns
+    -------
+    minutes : float64 ``[n, n_dest, n_pct]``
+    breakdown : float64 ``[5, n, n_dest]`` seconds (``BREAKDOWN_PARTS`` order) or None
+    iterations : int32 ``[n, n_iter, n_dest]`` seconds (-1 unreachable) or None
+    """
+    tt = chunk.timetable
+    n = chunk.access.shape[0]
+    n_dest = chunk.egress.shape[1]
+    n_draws = chunk.block_offsets.shape[0]
+    median_iteration = np.full((n, n_dest), -1, dtype=np.int32)
+    shape = (n, chunk.n_minutes * n_draws, n_dest) if chunk.keep_iterations else (1, 1, 1)
+    iterations = np.empty(shape, dtype=np.int32)
+    origins = np.arange(n, dtype=np.int64)
+    network = (
+        tt.pattern_stop_ptr, tt.pattern_stops, tt.pattern_time_ptr, tt.arrivals,
+        tt.departures, tt.pattern_block, tt.stop_pattern_ptr, tt.stop_pattern,
+        tt.stop_position, chunk.transfers.indptr, chunk.transfers.indices,
+        chunk.transfers.seconds, chunk.access.indptr, chunk.access.indices,
+        chunk.access.seconds,
+    )  # fmt: skip
+    minutes = raptor.range_raptor_chunk(
+        origins, chunk.departure_s, chunk.n_minutes, chunk.max_rides, chunk.board_slack_s,
+        chunk.max_time_s, chunk.percentiles, chunk.block_offsets, n_dest, *network,
+        chunk.egress.indptr, chunk.egress.indices, chunk.egress.seconds,
+        chunk.direct.indptr, chunk.direct.indices, chunk.direct.seconds,
+        median_iteration, chunk.keep_iterations, iterations,
+    )  # fmt: skip
+    parts = None
+    if chunk.breakdown:
+        egress_t = _transpose(chunk.egress)
+        parts = raptor.breakdown_chunk_kernel(
+            origins, chunk.departure_s, n_draws, chunk.max_rides, chunk.board_slack_s,
+            chunk.max_time_s, chunk.block_offsets, n_dest, *network,
+            egress_t.indptr, egress_t.indices, egress_t.seconds,
+            chunk.direct.indptr, chunk.direct.indices, chunk.direct.seconds,
+            median_iteration,
+        )  # fmt: skip
+    if chunk.keep_iterations:
+        iterations[iterations == raptor.UNREACHED] = -1
+        return minutes, parts, iterations
+    return minutes, parts, None
+
+
+def _transpose(table: SparseTimes) -> SparseTimes:
+    """The same pairs indexed the other way round (CSR of the transpose)."""
+    rows = np.repeat(np.arange(table.shape[0], dtype=np.int32), np.diff(table.indptr))
+    order = np.argsort(table.indices, kind="stable")
+    indptr = np.zeros(table.shape[1] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(table.indices, minlength=table.shape[1]), out=indptr[1:])
+    return SparseTimes(indptr, rows[order], table.seconds[order], (table.shape[1], table.shape[0]))
+
+
+def _check_int(name: str, value, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise RoutingError(
+            f"parameter {name!r} must be a whole number >= {low}, got {show_value(value)}"
+        )
+    return int(value)
+
+
+def compute_travel_times(
+    timetable: Timetable,
+    transfers: SparseTimes | None,
+    access: SparseTimes,
+    egress: SparseTimes,
+    direct: SparseTimes | None,
+    *,
+    departure_s: int,
+    n_minutes: int,
+    percentiles: Sequence[int] = (50,),
+    max_time_s: int = 7200,
+    max_rides: int = 8,
+    board_slack_s: int | None = None,
+    monte_carlo_draws: int = 60,
+    seed: int | None = None,
+    breakdown: bool = False,
+    keep_iterations: bool = False,
+    chunk_size: int = 256,
+    progress: bool | None = None,
+) -> TravelTimes:
+    """Travel time percentiles by transit and walking between all origins and destinations.
+
+    Parameters
+    ----------
+    timetable : Timetable
+        From :func:`~transitmile.engines.timetable.compile_timetable`.
+    transfers : SparseTimes or None
+        Walking times between stops, seconds, ``[n_stops, n_stops]`` (timetable order).
+    access : SparseTimes
+        Origin to stop times, seconds, ``[n_origins, n_stops]``.
+    egress : SparseTimes
+        Stop to destination times, seconds, ``[n_stops, n_destinations]``.
+    direct : SparseTimes or None
+        Door-to-door street times, seconds, ``[n_origins, n_destinations]``.
+    departure_s : int
+        First departure, seconds after midnight of the service date.
+    n_minutes : int
+        Departure minutes in the window (r5py's ``departure_time_window`` / 1 min).
+    percentiles : sequence of int
+        Percentiles of the travel times over all iterations (R5's method).
+    max_time_s : int
+        Longer trips are unreachable (NaN).
+    max_rides : int
+        Maximum public transport rides (RAPTOR rounds).
+    board_slack_s : int, optional
+        Seconds needed before each boarding; defaults to
+        ``settings.min_transfer_time_s`` (R5 applies its board slack to every boarding).
+    monte_carlo_draws : int
+        Total draws for headway-based trips over the window (r5py's default 60).
+    seed : int, optional
+        Seed of the draws; defaults to ``settings.random_seed`` (reproducible).
+    breakdown : bool
+        Also split each median trip into access, waiting, in-vehicle, transfer and egress.
+    keep_iterations : bool
+        Also return every iteration's travel time (large; for diagnostics and tests).
+    chunk_size : int
+        Origins per chunk (the unit of work shipped to workers).
+    progress : bool, optional
+        Progress bar over chunks; ``None`` follows ``settings.progress``.
+
+    Returns
+    -------
+    TravelTimes
+    """
+    n_stops = timetable.n_stops
+    departure_s = _check_int("departure_s", departure_s, 0)
+    n_minutes = _check_int("n_minutes", n_minutes, 1)
+    max_time_s = _check_int("max_time_s", max_time_s, 1)
+    max_rides = _check_int("max_rides", max_rides, 1)
+    board_slack_s = _check_int(
+        "board_slack_s", settings.min_transfer_time_s if board_slack_s is None else board_slack_s, 0
+    )
+    monte_carlo_draws = _check_int("monte_carlo_draws", monte_carlo_draws, 1)
+    chunk_size = _check_int("chunk_size", chunk_size, 1)
+    pcts = np.asarray(list(percentiles), dtype=np.float64)
+    if pcts.size == 0 or np.any((pcts < 1) | (pcts > 99)) or np.any(pcts != np.round(pcts)):
+        raise RoutingError(
+            f"parameter 'percentiles' must be whole numbers in 1..99, got {show_value(list(percentiles))}"
+        )
+    access = check_sparse_times("access", access, (None, None))
+    n_orig = access.shape[0]
+    if access.shape[1] > n_stops:
+        raise RoutingError(
+            f"parameter 'access' has {access.shape[1]} stop columns, the timetable {n_stops}"
+        )
+    access = SparseTimes(access.indptr, access.indices, access.seconds, (n_orig, n_stops))
+    egress = check_sparse_times("egress", egress, (None, None))
+    n_dest = egress.shape[1]
+    if egress.shape[0] > n_stops:
+        raise RoutingError(
+            f"parameter 'egress' has {egress.shape[0]} stop rows, the timetable {n_stops}"
+        )
+    egress = _pad_rows(egress, n_stops)
+    transfers = _pad_rows(
+        check_sparse_times(
+            "transfers",
+            empty_sparse_times(n_stops, n_stops) if transfers is None else transfers,
+            (None, None),
+        ),
+        n_stops,
+    )
+    direct = check_sparse_times(
+        "direct", empty_sparse_times(n_orig, n_dest) if direct is None else direct, (n_orig, n_dest)
+    )
+    offsets = draw_phase_offsets(timetable, n_minutes, monte_carlo_draws, seed)
+
+    minutes = np.full((n_orig, n_dest, len(pcts)), np.nan)
+    parts = {k: np.full((n_orig, n_dest), np.nan) for k in BREAKDOWN_PARTS} if breakdown else None
+    n_iter = n_minutes * offsets.shape[0]
+    iterations = np.empty((n_orig, n_iter, n_dest), np.int32) if keep_iterations else None
+    starts = range(0, n_orig, chunk_size)
+    for start in progress_bar(starts, progress=progress, desc="routing", unit="chunk"):
+        stop = min(start + chunk_size, n_orig)
+        chunk = RaptorChunk(
+            timetable=timetable,
+            transfers=transfers,
+            access=_slice_rows(access, start, stop),
+            egress=egress,
+            direct=_slice_rows(direct, start, stop),
+            departure_s=departure_s,
+            n_minutes=n_minutes,
+            percentiles=pcts,
+            max_time_s=max_time_s,
+            max_rides=max_rides,
+            board_slack_s=board_slack_s,
+            block_offsets=offsets,
+            breakdown=breakdown,
+            keep_iterations=keep_iterations,
+        )
+        out, chunk_parts, chunk_iterations = run_chunk(chunk)
+        minutes[start:stop] = out
+        if parts is not None:
+            for q, name in enumerate(BREAKDOWN_PARTS):
+                parts[name][start:stop] = chunk_parts[q] / 60.0
+        if iterations is not None:
+            iterations[start:stop] = chunk_iterations
+    return TravelTimes(
+        minutes=minutes,
+        percentiles=tuple(int(p) for p in pcts),
+        n_iterations=n_iter,
+        breakdown=parts,
+        iterations=iterations,
+    )
+
+
+def _pad_rows(table: SparseTimes, n_rows: int) -> SparseTimes:
+    """Give a stop-indexed table a row per timetable stop (appended stops have none)."""
+    extra = n_rows - table.shape[0]
+    if extra <= 0:
+        return table
+    indptr = np.concatenate([table.indptr, np.full(extra, table.indptr[-1], dtype=np.int64)])
+    return SparseTimes(indptr, table.indices, table.seconds, (n_rows, table.shape[1]))
+
+
+def stop_arrival_times(
+    timetable: Timetable,
+    transfers: SparseTimes | None,
+    origin_stop: int,
+    departure_s: int,
+    *,
+    max_rides: int = 8,
+    board_slack_s: int | None = None,
+    max_time_s: int = 7200,
+    block_offsets: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Earliest arrival at every stop from one stop at one departure time (plain RAPTOR).
+
+    Parameters
+    ----------
+    timetable : Timetable
+    transfers : SparseTimes or None
+        Walking times between stops, seconds.
+    origin_stop : int
+        Stop index to start from (standing there at ``departure_s``).
+    departure_s : int
+        Seconds after midnight.
+    block_offsets : int32 [n_blocks], optional
+        Phase offsets of headway blocks (zeros by default).
+
+    Returns
+    -------
+    any_arrival, vehicle_arrival : int64 [n_stops]
+        Seconds after midnight, -1 if not reached within ``max_time_s``: by any means
+        (including a final walking transfer) and by vehicle only.
+    """
+    n_stops = timetable.n_stops
+    if not 0 <= origin_stop < n_stops:
+        raise RoutingError(
+            f"parameter 'origin_stop' must be a stop index in 0..{n_stops - 1}, "
+            f"got {show_value(origin_stop)}"
+        )
+    slack = settings.min_transfer_time_s if board_slack_s is None else board_slack_s
+    transfers = _pad_rows(
+        check_sparse_times(
+            "transfers", empty_sparse_times(n_stops, n_stops) if transfers is None else transfers,
+            (None, None),
+        ),
+        n_stops,
+    )  # fmt: skip
+    if block_offsets is None:
+        block_offsets = np.zeros(len(timetable.block_ids), dtype=np.int32)
+    shift = raptor.pattern_shifts(timetable.pattern_block, np.asarray(block_offsets, np.int32))
+    tau = np.full((max_rides + 1, n_stops), raptor.UNREACHED, dtype=np.int32)
+    tau_ride = tau.copy()
+    marked = np.empty(n_stops, dtype=np.int32)
+    flag = np.zeros(n_stops, dtype=np.int8)
+    access = SparseTimes(
+        np.array([0, 1], np.int64), np.array([origin_stop], np.int32), np.zeros(1, np.int32),
+        (1, n_stops),
+    )  # fmt: skip
+    latest = departure_s + max_time_s
+    n_marked = raptor.seed_access(tau, access.indptr, access.indices, access.seconds, 0,
+                                  departure_s, latest, marked, flag)  # fmt: skip
+    egress_list = np.empty(n_stops, dtype=np.int32)
+    tt = timetable
+    raptor.raptor_rounds(
+        max_rides, slack, latest, tt.pattern_stop_ptr, tt.pattern_stops, tt.pattern_time_ptr,
+        tt.arrivals, tt.departures, shift, tt.stop_pattern_ptr, tt.stop_pattern,
+        tt.stop_position, transfers.indptr, transfers.indices, transfers.seconds, tau,
+        tau_ride, marked, n_marked, flag, np.full(tt.n_patterns, -1, np.int32),
+        np.empty(tt.n_patterns, np.int32), np.zeros(n_stops, np.int8), egress_list, 0, False,
+        np.zeros((raptor.N_PARENT_ROWS, 1, 1), np.int32),
+    )  # fmt: skip
+    out = []
+    for labels in (tau[max_rides], tau_ride[max_rides]):
+        arr = labels.astype(np.int64)
+        arr[labels == raptor.UNREACHED] = -1
+        out.append(arr)
+    return out[0], out[1]

@@ -1,0 +1,544 @@
+"""Range RAPTOR kernels in numba.
+
+RAPTOR and its range variant rRAPTOR follow Delling, Pajor and Werneck (2012),
+"Round-Based Public Transit Routing": round ``k`` finds the earliest arrival at
+every stop with at most ``k`` rides; range RAPTOR runs one search per departure
+minute from the latest to the earliest and keeps the labels of the later minutes,
+which stay valid upper bounds (one may leave earlier and wait), so each minute only
+explores what improves.
+
+Conventions borrowed from R5 (Conveyal), so that results compare with r5py:
+
+- a board slack (``board_slack_s``, R5's ``BOARD_SLACK_SECONDS``) is required before
+  *every* boarding, including the first one after the access walk;
+- labels are kept per round and are monotone in the round (``tau[k]`` is the best
+  arrival with *at most* ``k`` rides), which keeps label reuse across minutes exact
+  when the number of rides is limited;
+- egress to destinations and walking transfers start only from arrivals by vehicle
+  (no walk - walk chains), as R5 propagates ``bestNonTransferTimes``.
+
+Every function here is a plain ``@njit`` kernel over arrays; the Python side
+(:mod:`transitmile.engines.embedded`) validates inputs and shapes results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+UNREACHED = np.int32(2**31 - 1)  # as R5's FastRaptorWorker.UNREACHED
+
+# Rows of the parent array kept for path reconstruction (breakdown). Ride and
+# transfer parents have their own rows: one stop can hold both a vehicle arrival
+# (for egress, transfers) and a faster walking-transfer arrival (for boarding).
+RIDE_PATTERN, RIDE_TRIP, RIDE_BOARD_POS, RIDE_ALIGHT_POS, WALK_FROM, WALK_S = range(6)
+N_PARENT_ROWS = 6
+
+
+@njit(cache=True, inline="always")
+def _carry_down(labels, k, stop, value):
+    """Propagate an improved label to the later rounds (``tau[k]`` <= ``tau[k-1]``)."""
+    for j in range(k + 1, labels.shape[0]):
+        if labels[j, stop] > value:
+            labels[j, stop] = value
+        else:
+            break
+
+
+@njit(cache=True, inline="always")
+def _first_trip_from(departures, base, n_trips, pos, hi, earliest):
+    """Smallest trip index < ``hi`` departing at ``pos`` no earlier than ``earliest``."""
+    lo = 0
+    start = base + pos * n_trips
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if departures[start + mid] < earliest:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def raptor_rounds(
+    max_rides,
+    board_slack_s,
+    latest_arrival,
+    pattern_stop_ptr,
+    pattern_stops,
+    pattern_time_ptr,
+    arrivals,
+    departures,
+    pattern_shift,
+    stop_pattern_ptr,
+    stop_pattern,
+    stop_position,
+    transfer_ptr,
+    transfer_to,
+    transfer_s,
+    tau,
+    tau_ride,
+    marked_list,
+    n_marked,
+    stop_flag,
+    pattern_first,
+    pattern_list,
+    egress_flag,
+    egress_list,
+    n_egress,
+    record,
+    parent,
+):
+    """Run rounds 1..``max_rides`` from the stops marked in round 0.
+
+    Parameters
+    ----------
+    tau, tau_ride : int32 [max_rides + 1, n_stops]
+        Best arrival (seconds) with at most ``k`` rides, by any means / by vehicle.
+        Updated in place; keep them between minutes for range RAPTOR.
+    marked_list, n_marked
+        Stops whose round-0 label improved (access); ``stop_flag`` all zero on entry.
+    pattern_first, pattern_list
+        Scratch: ``pattern_first`` all -1 on entry and on exit.
+    egress_flag, egress_list, n_egress
+        Stops whose vehicle arrival improved are appended (flag set) for egress.
+    record, parent
+        When ``record``, ``parent[:, k, s]`` (int32 ``[N_PARENT_ROWS, max_rides + 1,
+        n_stops]``) stores how labels ``(k, s)`` were last improved: the ride (pattern,
+        trip, boarding and alighting positions) and the walking transfer (from stop,
+        seconds). Only meaningful for a fresh single-minute search.
+
+    Returns
+    -------
+    int
+        The new ``n_egress``.
+    """
+    new_list = np.empty_like(marked_list)
+    ride_list = np.empty_like(marked_list)
+    for k in range(1, max_rides + 1):
+        if n_marked == 0:
+            break
+        # Patterns through marked stops, scanned from the first marked position.
+        n_pat = 0
+        for i in range(n_marked):
+            s = marked_list[i]
+            stop_flag[s] = 0
+            for j in range(stop_pattern_ptr[s], stop_pattern_ptr[s + 1]):
+                p = stop_pattern[j]
+                pos = stop_position[j]
+                if pattern_first[p] < 0:
+                    pattern_list[n_pat] = p
+                    n_pat += 1
+                    pattern_first[p] = pos
+                elif pos < pattern_first[p]:
+                    pattern_first[p] = pos
+        n_new = 0
+        n_ride = 0
+        for i in range(n_pat):
+            p = pattern_list[i]
+            first = pattern_first[p]
+            pattern_first[p] = -1
+            s0 = pattern_stop_ptr[p]
+            n_pos = pattern_stop_ptr[p + 1] - s0
+            base = pattern_time_ptr[p]
+            n_trips = (pattern_time_ptr[p + 1] - base) // n_pos
+            shift = pattern_shift[p]
+            trip = -1
+            board_pos = -1
+            for pos in range(first, n_pos):
+                s = pattern_stops[s0 + pos]
+                if trip >= 0:
+                    t_arr = arrivals[base + pos * n_trips + trip] + shift
+                    if t_arr <= latest_arrival:
+                        if t_arr < tau_ride[k, s]:
+                            tau_ride[k, s] = t_arr
+                            _carry_down(tau_ride, k, s, t_arr)
+                            if record:
+                                parent[RIDE_PATTERN, k, s] = p
+                                parent[RIDE_TRIP, k, s] = trip
+                                parent[RIDE_BOARD_POS, k, s] = board_pos
+                                parent[RIDE_ALIGHT_POS, k, s] = pos
+                            if stop_flag[s] & 2 == 0:
+                                stop_flag[s] |= 2
+                                ride_list[n_ride] = s
+                                n_ride += 1
+                            if egress_flag[s] == 0:
+                                egress_flag[s] = 1
+                                egress_list[n_egress] = s
+                                n_egress += 1
+                        if t_arr < tau[k, s]:
+                            tau[k, s] = t_arr
+                            _carry_down(tau, k, s, t_arr)
+                            if stop_flag[s] & 1 == 0:
+                                stop_flag[s] |= 1
+                                new_list[n_new] = s
+                                n_new += 1
+                # Board (or switch to) an earlier trip if the previous round allows.
+                ready = tau[k - 1, s]
+                if ready < UNREACHED:
+                    hi = n_trips if trip < 0 else trip
+                    earliest = ready + board_slack_s - shift
+                    if hi > 0 and departures[base + pos * n_trips + hi - 1] >= earliest:
+                        trip = _first_trip_from(departures, base, n_trips, pos, hi, earliest)
+                        board_pos = pos
+        # Walking transfers from stops reached by vehicle in this round.
+        for i in range(n_ride):
+            s = ride_list[i]
+            stop_flag[s] &= 1
+            t0 = tau_ride[k, s]
+            for j in range(transfer_ptr[s], transfer_ptr[s + 1]):
+                s2 = transfer_to[j]
+                t_arr = t0 + transfer_s[j]
+                if t_arr <= latest_arrival and t_arr < tau[k, s2]:
+                    tau[k, s2] = t_arr
+                    _carry_down(tau, k, s2, t_arr)
+                    if record:
+                        parent[WALK_FROM, k, s2] = s
+                        parent[WALK_S, k, s2] = transfer_s[j]
+                    if stop_flag[s2] & 1 == 0:
+                        stop_flag[s2] |= 1
+                        new_list[n_new] = s2
+                        n_new += 1
+        for i in range(n_new):
+            s = new_list[i]
+            stop_flag[s] = 0
+            marked_list[i] = s
+        n_marked = n_new
+    for i in range(n_marked):
+        stop_flag[marked_list[i]] = 0
+    return n_egress
+
+
+@njit(cache=True)
+def seed_access(
+    tau,
+    access_ptr,
+    access_to,
+    access_s,
+    origin,
+    t_depart,
+    latest_arrival,
+    marked_list,
+    stop_flag,
+):
+    """Round 0: walk from the origin to its stops; returns the number of marked stops."""
+    n = 0
+    for j in range(access_ptr[origin], access_ptr[origin + 1]):
+        s = access_to[j]
+        t_arr = t_depart + access_s[j]
+        if t_arr <= latest_arrival and t_arr < tau[0, s]:
+            tau[0, s] = t_arr
+            _carry_down(tau, 0, s, t_arr)
+            if stop_flag[s] == 0:
+                stop_flag[s] = 1
+                marked_list[n] = s
+                n += 1
+    return n
+
+
+@njit(cache=True)
+def pattern_shifts(pattern_block, block_offsets):
+    """Per-pattern time shift (seconds) for one Monte Carlo draw of block phases."""
+    out = np.zeros(len(pattern_block), dtype=np.int32)
+    for p in range(len(pattern_block)):
+        b = pattern_block[p]
+        if b >= 0:
+            out[p] = block_offsets[b]
+    return out
+
+
+@njit(cache=True)
+def percentile_index(n, percentile):
+    """Index of a percentile in ``n`` sorted values, R5's ``findPercentileIndex``.
+
+    ``ceil(percentile / 100 * n) - 1``: the smallest value such that at least
+    ``percentile`` percent of the values are <= it (no interpolation).
+    """
+    return max(0, int(np.ceil(percentile / 100.0 * n)) - 1)
+
+
+@njit(cache=True, parallel=True)
+def range_raptor_chunk(
+    origins, departure_s, n_minutes, max_rides, board_slack_s, max_time_s, percentiles,
+    block_offsets, n_dest,
+    pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures, pattern_block,
+    stop_pattern_ptr, stop_pattern, stop_position,
+    transfer_ptr, transfer_to, transfer_s,
+    access_ptr, access_to, access_s,
+    egress_ptr, egress_to, egress_s,
+    direct_ptr, direct_to, direct_s,
+    median_iteration, keep_iterations, iterations,
+):  # fmt: skip
+    """Travel time percentiles from each origin row to every destination.
+
+    Parameters
+    ----------
+    origins : int64 [n]
+        Rows of the access/direct tables to route from.
+    departure_s : int
+        First departure minute, seconds after midnight.
+    n_minutes : int
+        Departure minutes in the window (one search each, latest first).
+    block_offsets : int32 [n_draws, n_blocks]
+        Monte Carlo phase offsets of headway blocks, one row per draw (one row of
+        zeros for a scheduled-only timetable). Each draw is a full range RAPTOR sweep.
+    percentiles : float64 [n_pct]
+    median_iteration : int32 [n, n_dest]
+        Out: the iteration (``minute * n_draws + draw``) at the median, -1 if unreachable.
+    keep_iterations, iterations : bool, int32 [n, n_iter, n_dest]
+        When ``keep_iterations``, every iteration's travel time (seconds,
+        ``UNREACHED`` if none) is written to ``iterations``.
+
+    Returns
+    -------
+    float64 [n, n_dest, n_pct]
+        Whole minutes (seconds // 60, as R5), NaN where unreachable.
+    """
+    n_orig = len(origins)
+    n_stops = len(stop_pattern_ptr) - 1
+    n_pat = len(pattern_stop_ptr) - 1
+    n_draws = block_offsets.shape[0]
+    n_iter = n_minutes * n_draws
+    n_pct = len(percentiles)
+    out = np.full((n_orig, n_dest, n_pct), np.nan)
+    pct_index = np.empty(n_pct, dtype=np.int64)
+    for q in range(n_pct):
+        pct_index[q] = percentile_index(n_iter, percentiles[q])
+    mid_index = percentile_index(n_iter, 50.0)
+    shifts = np.empty((n_draws, n_pat), dtype=np.int32)
+    for d in range(n_draws):
+        shifts[d] = pattern_shifts(pattern_block, block_offsets[d])
+    no_parent = np.zeros((N_PARENT_ROWS, 1, 1), dtype=np.int32)
+    for i in prange(n_orig):
+        o = origins[i]
+        # Per-origin scratch: each prange worker owns its labels.
+        tau = np.empty((max_rides + 1, n_stops), dtype=np.int32)
+        tau_ride = np.empty((max_rides + 1, n_stops), dtype=np.int32)
+        marked_list = np.empty(n_stops, dtype=np.int32)
+        stop_flag = np.zeros(n_stops, dtype=np.int8)
+        pattern_first = np.full(n_pat, -1, dtype=np.int32)
+        pattern_list = np.empty(n_pat, dtype=np.int32)
+        egress_flag = np.zeros(n_stops, dtype=np.int8)
+        egress_list = np.empty(n_stops, dtype=np.int32)
+        dest_arrival = np.empty(n_dest, dtype=np.int32)
+        direct = np.full(n_dest, UNREACHED, dtype=np.int32)
+        for j in range(direct_ptr[o], direct_ptr[o + 1]):
+            direct[direct_to[j]] = direct_s[j]
+        times = np.empty((n_iter, n_dest), dtype=np.int32)
+        for d in range(n_draws):
+            tau[:] = UNREACHED
+            tau_ride[:] = UNREACHED
+            dest_arrival[:] = UNREACHED
+            for mi in range(n_minutes - 1, -1, -1):
+                t0 = departure_s + 60 * mi
+                latest = t0 + max_time_s
+                n_marked = seed_access(
+                    tau, access_ptr, access_to, access_s, o, t0, latest, marked_list, stop_flag
+                )
+                n_egress = raptor_rounds(
+                    max_rides, board_slack_s, latest,
+                    pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures,
+                    shifts[d], stop_pattern_ptr, stop_pattern, stop_position,
+                    transfer_ptr, transfer_to, transfer_s, tau, tau_ride,
+                    marked_list, n_marked, stop_flag, pattern_first, pattern_list,
+                    egress_flag, egress_list, 0, False, no_parent,
+                )  # fmt: skip
+                # Sparse egress: only stops whose vehicle arrival improved this minute;
+                # destination arrivals from later minutes stay valid (one may wait).
+                for e in range(n_egress):
+                    s = egress_list[e]
+                    egress_flag[s] = 0
+                    t_stop = tau_ride[max_rides, s]
+                    for j in range(egress_ptr[s], egress_ptr[s + 1]):
+                        t_arr = t_stop + egress_s[j]
+                        if t_arr < dest_arrival[egress_to[j]]:
+                            dest_arrival[egress_to[j]] = t_arr
+                it = mi * n_draws + d
+                for dst in range(n_dest):
+                    tt = direct[dst]
+                    if dest_arrival[dst] < UNREACHED and dest_arrival[dst] - t0 < tt:
+                        tt = dest_arrival[dst] - t0
+                    times[it, dst] = tt if tt <= max_time_s else UNREACHED
+        if keep_iterations:
+            iterations[i] = times
+        column = np.empty(n_iter, dtype=np.int32)
+        for dst in range(n_dest):
+            for it in range(n_iter):
+                column[it] = times[it, dst]
+            order = np.argsort(column, kind="mergesort")
+            for q in range(n_pct):
+                v = column[order[pct_index[q]]]
+                if v < UNREACHED:
+                    out[i, dst, q] = v // 60
+            mid = order[mid_index]
+            median_iteration[i, dst] = mid if column[mid] < UNREACHED else -1
+    return out
+
+
+@njit(cache=True, inline="always")
+def _first_round(labels, k, stop):
+    """Smallest round holding the same label as round ``k`` (where it was set)."""
+    value = labels[k, stop]
+    while k > 0 and labels[k - 1, stop] == value:
+        k -= 1
+    return k
+
+
+@njit(cache=True)
+def trace_trip(
+    stop,
+    t0,
+    tau,
+    tau_ride,
+    parent,
+    pattern_stop_ptr,
+    pattern_stops,
+    pattern_time_ptr,
+    arrivals,
+    departures,
+    shift,
+    parts,
+):
+    """Walk parent pointers back from a vehicle arrival at ``stop``.
+
+    Adds seconds to ``parts`` = [access, waiting, in_vehicle, transfer] (egress is the
+    caller's). Waiting is measured from arrival at the boarding stop to the vehicle's
+    departure, so it includes the board slack.
+    """
+    max_rides = tau.shape[0] - 1
+    k = _first_round(tau_ride, max_rides, stop)
+    s = stop
+    while True:
+        # (k, s) is a vehicle arrival.
+        p = parent[RIDE_PATTERN, k, s]
+        trip = parent[RIDE_TRIP, k, s]
+        base = pattern_time_ptr[p]
+        n_trips = (pattern_time_ptr[p + 1] - base) // (
+            pattern_stop_ptr[p + 1] - pattern_stop_ptr[p]
+        )
+        board_pos = parent[RIDE_BOARD_POS, k, s]
+        t_dep = departures[base + board_pos * n_trips + trip] + shift[p]
+        t_arr = arrivals[base + parent[RIDE_ALIGHT_POS, k, s] * n_trips + trip] + shift[p]
+        parts[2] += t_arr - t_dep
+        s = pattern_stops[pattern_stop_ptr[p] + board_pos]
+        parts[1] += t_dep - tau[k - 1, s]
+        k = _first_round(tau, k - 1, s)
+        if k == 0:
+            parts[0] += tau[0, s] - t0
+            return
+        if tau_ride[k, s] != tau[k, s]:
+            # Reached s by a walking transfer from a vehicle arrival in round k.
+            parts[3] += parent[WALK_S, k, s]
+            s = parent[WALK_FROM, k, s]
+        k = _first_round(tau_ride, k, s)
+
+
+@njit(cache=True, parallel=True)
+def breakdown_chunk_kernel(
+    origins, departure_s, n_draws, max_rides, board_slack_s, max_time_s, block_offsets, n_dest,
+    pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures, pattern_block,
+    stop_pattern_ptr, stop_pattern, stop_position,
+    transfer_ptr, transfer_to, transfer_s,
+    access_ptr, access_to, access_s,
+    egress_t_ptr, egress_t_from, egress_t_s,
+    direct_ptr, direct_to, direct_s,
+    median_iteration,
+):  # fmt: skip
+    """Seconds of access, waiting, in-vehicle, transfer and egress of each median trip.
+
+    For each origin, one plain RAPTOR with parent pointers per distinct median
+    iteration (departure minute and draw), then path reconstruction per
+    destination. ``egress_t_*`` is the egress table transposed (destination x stop).
+
+    Returns
+    -------
+    float64 [5, n, n_dest]
+        Seconds per part; NaN where the median trip is unreachable or walks door to door.
+    """
+    n_orig = len(origins)
+    n_stops = len(stop_pattern_ptr) - 1
+    n_pat = len(pattern_stop_ptr) - 1
+    out = np.full((5, n_orig, n_dest), np.nan)
+    for i in prange(n_orig):
+        o = origins[i]
+        tau = np.empty((max_rides + 1, n_stops), dtype=np.int32)
+        tau_ride = np.empty((max_rides + 1, n_stops), dtype=np.int32)
+        parent = np.zeros((N_PARENT_ROWS, max_rides + 1, n_stops), dtype=np.int32)
+        marked_list = np.empty(n_stops, dtype=np.int32)
+        stop_flag = np.zeros(n_stops, dtype=np.int8)
+        pattern_first = np.full(n_pat, -1, dtype=np.int32)
+        pattern_list = np.empty(n_pat, dtype=np.int32)
+        egress_flag = np.zeros(n_stops, dtype=np.int8)
+        egress_list = np.empty(n_stops, dtype=np.int32)
+        direct = np.full(n_dest, UNREACHED, dtype=np.int32)
+        for j in range(direct_ptr[o], direct_ptr[o + 1]):
+            direct[direct_to[j]] = direct_s[j]
+        parts = np.zeros(4, dtype=np.int64)
+        # Each distinct median iteration of this origin gets one search.
+        order = np.argsort(median_iteration[i], kind="mergesort")
+        current = -1
+        shift = np.zeros(n_pat, dtype=np.int32)
+        t0 = 0
+        for dst in order:
+            it = median_iteration[i, dst]
+            if it < 0:
+                continue
+            if it != current:
+                current = it
+                t0 = departure_s + 60 * (it // n_draws)
+                shift = pattern_shifts(pattern_block, block_offsets[it % n_draws])
+                tau[:] = UNREACHED
+                tau_ride[:] = UNREACHED
+                n_marked = seed_access(
+                    tau,
+                    access_ptr,
+                    access_to,
+                    access_s,
+                    o,
+                    t0,
+                    t0 + max_time_s,
+                    marked_list,
+                    stop_flag,
+                )
+                n_egress = raptor_rounds(
+                    max_rides, board_slack_s, t0 + max_time_s,
+                    pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures,
+                    shift, stop_pattern_ptr, stop_pattern, stop_position,
+                    transfer_ptr, transfer_to, transfer_s, tau, tau_ride,
+                    marked_list, n_marked, stop_flag, pattern_first, pattern_list,
+                    egress_flag, egress_list, 0, True, parent,
+                )  # fmt: skip
+                for e in range(n_egress):
+                    egress_flag[egress_list[e]] = 0
+            best = UNREACHED
+            best_stop = -1
+            best_egress = 0
+            for j in range(egress_t_ptr[dst], egress_t_ptr[dst + 1]):
+                s = egress_t_from[j]
+                if tau_ride[max_rides, s] < UNREACHED:
+                    t_arr = tau_ride[max_rides, s] + egress_t_s[j]
+                    if t_arr < best:
+                        best = t_arr
+                        best_stop = s
+                        best_egress = egress_t_s[j]
+            if best_stop < 0 or direct[dst] <= best - t0:
+                continue  # walking door to door: not a transit trip
+            parts[:] = 0
+            trace_trip(
+                best_stop,
+                t0,
+                tau,
+                tau_ride,
+                parent,
+                pattern_stop_ptr,
+                pattern_stops,
+                pattern_time_ptr,
+                arrivals,
+                departures,
+                shift,
+                parts,
+            )
+            for q in range(4):
+                out[q, i, dst] = parts[q]
+            out[4, i, dst] = best_egress
+    return out

@@ -1,0 +1,120 @@
+"""Sparse travel time tables the embedded engine reads (access, egress, transfers, direct).
+
+A stand-in with the same fields as ``transitmile.streets.SparseTimes`` so the RAPTOR
+engine can be built and tested before the streets module lands; the lead reconciles
+the two. Only pairs within a time limit are stored, row by row (CSR).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import RoutingError, show_value
+
+__all__ = ["SparseTimes", "sparse_times_from_dense", "empty_sparse_times", "check_sparse_times"]
+
+
+@dataclass
+class SparseTimes:
+    """CSR table of travel times in seconds; absent pairs are beyond the limit.
+
+    Attributes
+    ----------
+    indptr : numpy.ndarray
+        int64 ``[n_from + 1]``: row ``i`` occupies ``indptr[i]:indptr[i + 1]``.
+    indices : numpy.ndarray
+        int32, the column ("to") index of each stored pair.
+    seconds : numpy.ndarray
+        int32, travel time of each stored pair, seconds.
+    shape : tuple of int
+        ``(n_from, n_to)``.
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    seconds: np.ndarray
+    shape: tuple[int, int]
+
+    def to_dense(self, fill: float = np.inf) -> np.ndarray:
+        """Dense ``float64 [n_from, n_to]`` array of seconds, ``fill`` where absent."""
+        out = np.full(self.shape, fill, dtype=np.float64)
+        rows = np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+        out[rows, self.indices] = self.seconds
+        return out
+
+
+def sparse_times_from_dense(seconds: np.ndarray, max_s: float = np.inf) -> SparseTimes:
+    """Build a :class:`SparseTimes` from a dense array (NaN or inf or > ``max_s`` = absent)."""
+    dense = np.asarray(seconds, dtype=np.float64)
+    if dense.ndim != 2:
+        raise RoutingError(f"a travel time table must be 2-D, got shape {show_value(dense.shape)}")
+    keep = np.isfinite(dense) & (dense <= max_s)
+    rows, cols = np.nonzero(keep)
+    indptr = np.zeros(dense.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=dense.shape[0]), out=indptr[1:])
+    return SparseTimes(
+        indptr=indptr,
+        indices=cols.astype(np.int32),
+        seconds=np.rint(dense[rows, cols]).astype(np.int32),
+        shape=(int(dense.shape[0]), int(dense.shape[1])),
+    )
+
+
+def empty_sparse_times(n_from: int, n_to: int) -> SparseTimes:
+    """A table with no pairs (e.g. no walking transfers, no direct trips)."""
+    return SparseTimes(
+        indptr=np.zeros(n_from + 1, dtype=np.int64),
+        indices=np.zeros(0, dtype=np.int32),
+        seconds=np.zeros(0, dtype=np.int32),
+        shape=(int(n_from), int(n_to)),
+    )
+
+
+def check_sparse_times(
+    name: str, table: SparseTimes, shape: tuple[int | None, int | None]
+) -> SparseTimes:
+    """Validate a table's shape and dtypes for the kernels; return it with kernel dtypes.
+
+    Parameters
+    ----------
+    name : str
+        Parameter name used in the error message (e.g. ``"access"``).
+    table : SparseTimes
+        The table (any object with ``indptr``, ``indices``, ``seconds``, ``shape``).
+    shape : tuple
+        Expected ``(n_from, n_to)``; ``None`` leaves a dimension free.
+
+    Raises
+    ------
+    RoutingError
+        If the shape is not the expected one or the arrays are inconsistent.
+    """
+    for attr in ("indptr", "indices", "seconds", "shape"):
+        if not hasattr(table, attr):
+            raise RoutingError(
+                f"parameter {name!r} must be a SparseTimes table (missing {attr!r}), "
+                f"got {show_value(type(table).__name__)}"
+            )
+    got = tuple(int(x) for x in table.shape)
+    for want, have in zip(shape, got, strict=True):
+        if want is not None and want != have:
+            raise RoutingError(
+                f"parameter {name!r} has shape {show_value(got)}, expected {show_value(shape)}"
+            )
+    indptr = np.ascontiguousarray(table.indptr, dtype=np.int64)
+    indices = np.ascontiguousarray(table.indices, dtype=np.int32)
+    seconds = np.ascontiguousarray(table.seconds, dtype=np.int32)
+    if indptr.shape != (got[0] + 1,) or indptr[-1] != len(indices) or len(indices) != len(seconds):
+        raise RoutingError(f"parameter {name!r}: indptr/indices/seconds are inconsistent")
+    if len(indices) and (indices.min() < 0 or indices.max() >= got[1]):
+        bad = int(indices.max()) if indices.max() >= got[1] else int(indices.min())
+        raise RoutingError(
+            f"parameter {name!r}: column index {show_value(bad)} outside 0..{got[1] - 1}"
+        )
+    if len(seconds) and seconds.min() < 0:
+        raise RoutingError(
+            f"parameter {name!r}: travel times must be >= 0 seconds, got {show_value(int(seconds.min()))}"
+        )
+    return SparseTimes(indptr=indptr, indices=indices, seconds=seconds, shape=got)
