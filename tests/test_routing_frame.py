@@ -45,8 +45,12 @@ def test_frame_keeps_integer_id_dtype():
 
 def test_min_tables_takes_pairwise_minimum_including_zero_times():
     # row 0 reaches columns 0 and 2 (5 s and 0 s), row 1 reaches column 1 (7 s)
-    a = SparseTimes(np.array([0, 2, 3]), np.array([0, 2, 1], np.int32), np.array([5, 0, 7], np.int32), (2, 3))
-    b = SparseTimes(np.array([0, 1, 2]), np.array([2, 1], np.int32), np.array([3, 9], np.int32), (2, 3))
+    a = SparseTimes(
+        np.array([0, 2, 3]), np.array([0, 2, 1], np.int32), np.array([5, 0, 7], np.int32), (2, 3)
+    )
+    b = SparseTimes(
+        np.array([0, 1, 2]), np.array([2, 1], np.int32), np.array([3, 9], np.int32), (2, 3)
+    )
     both = _min_tables([a, b], None)
     dense = both.to_dense(fill=np.inf)
     expected = np.array([[5, np.inf, 0], [np.inf, 7, np.inf]])

@@ -17,6 +17,10 @@ from .errors import (
     StudyError,
     TransitmileError,
 )
+from .feeds import Feed, feed_summary, frequent_stops, load_feeds, route_service, stop_service
+from .network import TransportNetwork
+from .routing import travel_time_matrix
+from .streets import build_street_graph, snap_points, street_travel_times
 
 __version__ = "0.1.0"
 
@@ -25,6 +29,17 @@ __all__ = [
     "Dataset",
     "fetch_dataset",
     "list_datasets",
+    "Feed",
+    "load_feeds",
+    "stop_service",
+    "route_service",
+    "frequent_stops",
+    "feed_summary",
+    "build_street_graph",
+    "snap_points",
+    "street_travel_times",
+    "TransportNetwork",
+    "travel_time_matrix",
     "TransitmileError",
     "DataError",
     "FeedError",

@@ -243,6 +243,8 @@ def run_embedded(
         minutes = np.where(seconds <= request.max_time_s, np.floor(seconds / 60.0), np.nan)
         minutes = np.repeat(minutes[:, :, None], len(request.percentiles), axis=2)
         parts = None
+        if request.options.get("breakdown"):  # no transit leg to split: the columns stay empty
+            parts = {part: np.full(minutes.shape[:2], np.nan) for part in BREAKDOWN_COLUMNS}
     frame = _frame(origins, destinations, minutes, request.percentiles, parts)
     frame.attrs["engine"] = "embedded"
     return frame
@@ -293,7 +295,14 @@ def _min_tables(tables: list[SparseTimes], shape) -> SparseTimes | None:
     return SparseTimes(np.cumsum(indptr), cols.astype(np.int32), secs.astype(np.int32), shape)
 
 
-BREAKDOWN_COLUMNS = ("access_time", "wait_time", "in_vehicle_time", "transfer_time", "egress_time")
+#: Frame column for each part of the median trip reported by the embedded engine.
+BREAKDOWN_COLUMNS = {
+    "access": "access_time",
+    "waiting": "wait_time",
+    "in_vehicle": "in_vehicle_time",
+    "transfer": "transfer_time",
+    "egress": "egress_time",
+}
 
 
 def _frame(origins, destinations, minutes: np.ndarray, percentiles, parts) -> pd.DataFrame:
@@ -311,8 +320,8 @@ def _frame(origins, destinations, minutes: np.ndarray, percentiles, parts) -> pd
         name = "travel_time" if tuple(percentiles) == (50,) else f"travel_time_p{p:d}"
         data[name] = column
     if parts is not None:
-        for name in BREAKDOWN_COLUMNS:
-            data[name] = np.asarray(parts[name], dtype="float64").reshape(-1)
+        for part, column in BREAKDOWN_COLUMNS.items():
+            data[column] = np.asarray(parts[part], dtype="float64").reshape(-1)
     return pd.DataFrame(data)
 
 

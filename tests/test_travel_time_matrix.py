@@ -1,0 +1,170 @@
+"""travel_time_matrix end to end on a tiny hand-made town, every value worked out by hand.
+
+The town: one straight road 6 km long (nodes every 500 m) and one bus line from stop A
+(x = 500 m) to stop B (x = 5,500 m), departing A every 10 minutes from 08:10 and taking
+10 minutes. Origin O sits at x = 0, destination D at x = 6,000 m. Walking at 3.6 km/h is
+one metre per second: O -> A takes 500 s, B -> D 500 s, O -> D on foot 6,000 s.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+
+import numpy as np
+import pytest
+
+import transitmile as tm
+from transitmile import settings
+from transitmile.errors import RoutingError
+from transitmile.streets import UnsnappedPointsWarning
+
+from .gtfs_builder import write_feed
+from .osm_builder import lonlat, points, write_osm
+
+DAY = dt.date(2024, 1, 15)  # a Monday in the builder's weekday service
+EIGHT = dt.datetime(2024, 1, 15, 8, 0)
+
+
+@pytest.fixture(scope="module")
+def town(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("town")
+    nodes = {i + 1: (500.0 * i, 0.0) for i in range(13)}
+    road = [(100, list(nodes), {"highway": "residential"})]
+    osm = write_osm(folder / "town.osm.pbf", nodes, road)
+    (ax, ay), (bx, by) = lonlat(500, 0), lonlat(5500, 0)
+    departures = [f"08:{m:02d}:00" for m in (10, 20, 30, 40, 50)]
+    arrivals = [f"08:{m:02d}:00" for m in (20, 30, 40, 50)] + ["09:00:00"]
+    trips = "\n".join(f"R1,WK,T{k},0" for k in range(5))
+    stop_times = "\n".join(
+        f"T{k},{dep},{dep},A,1\nT{k},{arr},{arr},B,2"
+        for k, (dep, arr) in enumerate(zip(departures, arrivals, strict=True))
+    )
+    gtfs = write_feed(
+        folder / "bus",
+        {
+            "stops.txt": f"stop_id,stop_name,stop_lat,stop_lon\nA,A,{ay},{ax}\nB,B,{by},{bx}\n",
+            "trips.txt": f"route_id,service_id,trip_id,direction_id\n{trips}\n",
+            "stop_times.txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+            + stop_times
+            + "\n",
+        },
+    )
+    saved = settings.cache_dir
+    settings.cache_dir = folder / "cache"
+    try:
+        network = tm.TransportNetwork(osm, [gtfs], DAY, progress=False)
+    finally:
+        settings.cache_dir = saved
+    o = points({"O": (0, 0)})
+    d = points({"D": (6000, 0)})
+    return network, o, d
+
+
+def ttm(town, **kwargs):
+    network, o, d = town
+    kwargs.setdefault("departure", EIGHT)
+    return tm.travel_time_matrix(network, o, d, engine="embedded", progress=False, **kwargs)
+
+
+def test_one_departure_minute(town):
+    # leave 08:00:00, at A 08:08:20, +60 s boarding slack -> the 08:10 bus, at B 08:20:00,
+    # at D 08:28:20: 1,700 s -> 28 whole minutes (R5 floors seconds to minutes)
+    frame = ttm(town, departure_time_window=dt.timedelta(minutes=1))
+    assert frame.to_dict("records") == [{"from_id": "O", "to_id": "D", "travel_time": 28.0}]
+    assert frame.attrs["engine"] == "embedded"
+
+
+def test_ten_minute_window_percentiles(town):
+    # minute m leaves 08:0m. m=0 makes the 08:10 bus (1,700 s); from m=1 on, arriving at A
+    # at 08:09:20 + 60 s slack misses it: the 08:20 bus reaches D at 08:38:20, 2,300 - 60 m s.
+    # sorted: 1700 1760 1820 1880 1940 2000 2060 2120 2180 2240 (m = 0, 9, 8, ..., 1)
+    # R5's percentile index ceil(p/100 * 10) - 1: p25 -> 2 (1,820 s = 30 min),
+    # p50 -> 4 (1,940 s = 32 min), p75 -> 7 (2,120 s = 35 min)
+    frame = ttm(town, percentiles=(25, 50, 75))
+    row = frame.iloc[0]
+    assert (row.travel_time_p25, row.travel_time_p50, row.travel_time_p75) == (30.0, 32.0, 35.0)
+    median = ttm(town)
+    assert median["travel_time"].tolist() == [32.0]
+
+
+def test_breakdown_of_the_median_trip(town):
+    # the median iteration departs 08:06: walk 500 s, wait 08:14:20 -> 08:20 (340 s incl.
+    # slack), ride 600 s, no transfer, walk 500 s; 1,940 s in all
+    frame = ttm(town, breakdown=True)
+    row = frame.iloc[0]
+    assert row.access_time == pytest.approx(500 / 60)
+    assert row.wait_time == pytest.approx(340 / 60)
+    assert row.in_vehicle_time == pytest.approx(600 / 60)
+    assert row.transfer_time == pytest.approx(0.0)
+    assert row.egress_time == pytest.approx(500 / 60)
+
+
+def test_street_only_modes(town):
+    walk = ttm(town, transport_modes=("WALK",))
+    assert walk["travel_time"].tolist() == [100.0]  # 6,000 s
+    bike = ttm(town, transport_modes=("BICYCLE",))
+    assert bike["travel_time"].tolist() == [30.0]  # 6,000 m at 12 km/h = 1,800 s
+    short = ttm(town, transport_modes=("WALK",), max_time=dt.timedelta(minutes=90))
+    assert np.isnan(short["travel_time"].iloc[0])
+
+
+def test_bike_access_reaches_the_earlier_bus(town):
+    # 500 m at 12 km/h = 150 s: at A at 08:0m:00 + 150 s, + 60 s slack <= 08:10 up to m=6:
+    # m=0..6 reach D at 08:28:20 (1,700 - 60 m s), m=7..9 take the 08:20 bus (2,300 - 60 m s).
+    # sorted: 1340 1400 1460 1520 1580 1640 1700 1760 1820 1880 -> index 4: 1,580 s = 26 min
+    frame = ttm(town, access_modes=("BICYCLE",), egress_modes=("WALK",))
+    assert frame["travel_time"].tolist() == [26.0]
+
+
+def test_unsnappable_origin_is_missing_with_a_warning(town):
+    network, o, d = town
+    far = points({"O": (0, 0), "far": (0, 5000)})
+    with pytest.warns(UnsnappedPointsWarning, match="far"):
+        frame = tm.travel_time_matrix(network, far, d, departure=EIGHT, engine="embedded")
+    assert frame.set_index("from_id")["travel_time"].isna().to_dict() == {"O": False, "far": True}
+
+
+def test_no_origin_snapped_is_an_error(town):
+    network, o, d = town
+    with warnings.catch_warnings(), pytest.raises(RoutingError, match="none of the 1 origins"):
+        warnings.simplefilter("ignore", UnsnappedPointsWarning)
+        tm.travel_time_matrix(network, points({"far": (0, 5000)}), d, departure=EIGHT)
+
+
+def test_departure_on_another_day_is_refused(town):
+    with pytest.raises(RoutingError, match="2024-01-16.*service date 2024-01-15"):
+        ttm(town, departure=dt.datetime(2024, 1, 16, 8, 0))
+
+
+def test_destinations_default_to_origins_and_self_is_zero(town):
+    network, o, d = town
+    both = points({"O": (0, 0), "D": (6000, 0)})
+    frame = tm.travel_time_matrix(network, both, departure=EIGHT, engine="embedded")
+    assert frame.set_index(["from_id", "to_id"])["travel_time"].to_dict() == {
+        ("O", "O"): 0.0,
+        ("O", "D"): 32.0,
+        ("D", "O"): 100.0,  # no bus back: walking
+        ("D", "D"): 0.0,
+    }
+
+
+def test_results_record_how_they_were_produced(town):
+    frame = ttm(town)
+    attrs = frame.attrs
+    assert attrs["engine"] == "embedded"
+    assert attrs["request"]["departure"] == "2024-01-15T08:00:00"
+    assert attrs["request"]["percentiles"] == (50,)
+    assert attrs["network"]["gtfs"][0]["sha256"]
+    assert attrs["network"]["osm_pbf"]["sha256"]
+    assert attrs["versions"]["numba"]
+
+
+def test_network_is_cached_by_input_hashes(town, tmp_path, monkeypatch):
+    network, o, d = town
+    monkeypatch.setattr(settings, "cache_dir", tmp_path)
+    first = tm.TransportNetwork(network.osm_pbf, network.gtfs, DAY, progress=False)
+    second = tm.TransportNetwork(network.osm_pbf, network.gtfs, DAY, progress=False)
+    assert (first.cache_hit, second.cache_hit) == (False, True)
+    assert second.cache_path == first.cache_path and first.cache_path.is_file()
+    assert len(second.stops) == 2
