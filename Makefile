@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-STUDY ?= data/studies/porto_alegre.yml
 
 .PHONY: install test report lint format benchmark clean
 
@@ -23,7 +22,9 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 report: $(STAMP)
-	$(VENV)/bin/transitmile run $(STUDY)
+	mkdir -p reports
+	$(VENV)/bin/transitmile feed-summary --dataset porto_alegre --date 2019-05-13 --window 14:00-16:00 | tee reports/porto_alegre_feed_summary.txt
+	$(VENV)/bin/transitmile ttm --dataset porto_alegre --departure 2019-05-13T14:00 --window 60 --breakdown -o reports/porto_alegre_ttm.parquet
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check transitmile tests benchmarks

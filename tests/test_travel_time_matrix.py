@@ -168,3 +168,41 @@ def test_network_is_cached_by_input_hashes(town, tmp_path, monkeypatch):
     assert (first.cache_hit, second.cache_hit) == (False, True)
     assert second.cache_path == first.cache_path and first.cache_path.is_file()
     assert len(second.stops) == 2
+
+
+def test_cli_ttm_writes_table_and_provenance(town, tmp_path, capsys):
+    from transitmile.cli import main
+
+    network, o, d = town
+    csv = tmp_path / "o.csv"
+    lon, lat = lonlat(0, 0)
+    csv.write_text(f"id,lon,lat\nO,{lon},{lat}\n")
+    out = tmp_path / "out" / "ttm.csv"
+    code = main(
+        ["ttm", "--osm", str(network.osm_pbf), "--gtfs", *map(str, network.gtfs),
+         "--origins", str(csv), "--departure", "2024-01-15T08:00", "--window", "1",
+         "--engine", "embedded", "-o", str(out)]
+    )  # fmt: skip
+    assert code == 0
+    import json
+
+    import pandas as pd
+
+    table = pd.read_csv(out)
+    assert table.to_dict("records") == [{"from_id": "O", "to_id": "O", "travel_time": 0.0}]
+    meta = json.loads(out.with_name("ttm.csv.json").read_text())
+    assert meta["engine"] == "embedded" and meta["request"]["departure_time_window_s"] == 60
+    assert sorted(p.name for p in out.parent.iterdir()) == ["ttm.csv", "ttm.csv.json"]
+    assert "1 origin-destination pairs" in capsys.readouterr().out
+
+
+def test_cli_ttm_bad_input_is_one_line(tmp_path, capsys):
+    from transitmile.cli import main
+
+    csv = tmp_path / "o.csv"
+    csv.write_text("name,x,y\na,1,2\n")
+    code = main(["ttm", "--osm", "x.pbf", "--gtfs", "g.zip", "--origins", str(csv),
+                 "--departure", "2024-01-15T08:00", "-o", str(tmp_path / "t.csv")])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--origins" in err and "['id', 'lon', 'lat']" in err and "Traceback" not in err
