@@ -240,7 +240,8 @@ def run_embedded(
         minutes, parts = result.minutes, getattr(result, "breakdown", None)
     else:
         seconds = direct.to_dense(fill=np.inf)
-        minutes = np.where(seconds <= request.max_time_s, np.floor(seconds / 60.0), np.nan)
+        # strictly below max_time, as R5 (PerTargetPropagater: timeAtTarget < cutoffSeconds)
+        minutes = np.where(seconds < request.max_time_s, np.floor(seconds / 60.0), np.nan)
         minutes = np.repeat(minutes[:, :, None], len(request.percentiles), axis=2)
         parts = None
         if request.options.get("breakdown"):  # no transit leg to split: the columns stay empty
