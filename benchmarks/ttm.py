@@ -14,6 +14,7 @@ Usage: python benchmarks/ttm.py [--repeat 3] [--window 60] [--no-ferrobus]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import resource
@@ -25,10 +26,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from transitmile.feeds import write_gtfs
 
 import transitmile as tm
 from transitmile import settings
+from transitmile.feeds import write_gtfs
 
 DEPARTURE = dt.datetime(2019, 5, 13, 14, 0)
 
@@ -151,14 +152,11 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     settings.progress = False
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, transitmile {tm.__version__}")
-    try:
-        print(
-            subprocess.run(
-                ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-            ).stdout.strip()
+    with contextlib.suppress(OSError):
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
         )
-    except OSError:
-        pass
+        print(f"commit {commit.stdout.strip()}")
     data = tm.fetch_dataset("porto_alegre")
     network = bench_build(data, args.repeat)
     print(f"after build: peak RSS {peak_rss_mb():.0f} MB")
