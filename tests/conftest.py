@@ -53,3 +53,22 @@ def make_feed(tmp_path):
         return write_feed(tmp_path / name, files, **kwargs)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def poa_network(tmp_path_factory):
+    """Porto Alegre streets + both feeds for 2019-05-13, built once into a test cache."""
+    import transitmile as tm
+    from transitmile import settings
+
+    try:
+        data = tm.fetch_dataset("porto_alegre", progress=False)
+    except DataError as exc:
+        pytest.skip(f"real data not available: {exc}")
+    saved = settings.cache_dir
+    settings.cache_dir = tmp_path_factory.mktemp("network_cache")
+    try:
+        network = tm.TransportNetwork(data.osm_pbf, data.gtfs, POA_DATE, progress=False)
+    finally:
+        settings.cache_dir = saved
+    return network, data

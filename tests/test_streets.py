@@ -502,6 +502,10 @@ def test_times_equal_networkx_on_porto_alegre(poa, mode, speed_kmh, max_time_s):
     oracle = networkx_times(graph, origins, targets, speed_kmh, max_time_s)
     assert np.isfinite(oracle).sum() > 200  # the comparison covers many reachable pairs
     np.testing.assert_array_equal(ours, oracle)
+    # Many sources to few targets runs backwards on the reversed graph: same times.
+    backwards = street_travel_times(graph, targets, origins, speed_kmh, max_time_s).to_dense()
+    oracle_back = networkx_times(graph, targets, origins, speed_kmh, max_time_s)
+    np.testing.assert_array_equal(backwards, oracle_back)
 
 
 @pytest.mark.slow

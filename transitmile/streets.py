@@ -893,18 +893,52 @@ def street_travel_times(
     from_nodes, from_dists = _legs(graph, from_points, leaving=True)
     to_nodes, to_dists = _legs(graph, to_points, leaving=False)
     same_edge = _same_edge_pairs(graph, from_points, to_points)
-    same_i = same_edge["i"].to_numpy()
 
-    n_from, n_to = len(from_points), len(to_points)
-    rows_to_do = np.flatnonzero(from_points.snapped)
+    # One search per distinct end node of the side with fewer of them: egress from
+    # thousands of stops to a few hundred cells runs backwards from the cells, on the
+    # reversed graph, and is transposed (same sums, a fraction of the searches).
+    n_from_nodes = len(np.unique(from_nodes[:, from_points.snapped]))
+    n_to_nodes = len(np.unique(to_nodes[:, to_points.snapped]))
+    if n_to_nodes < n_from_nodes:
+        swapped = same_edge.rename(columns={"i": "j", "j": "i"}).sort_values("i", kind="stable")
+        backwards = _times_by_rows(
+            graph.adjacency.T.tocsr(), to_points.snapped, (to_nodes, to_dists),
+            (from_nodes, from_dists), swapped, speed, limit_m, max_time_s,
+            desc=f"{graph.mode} times", progress=progress,
+        )  # fmt: skip
+        return _transpose(backwards)
+    return _times_by_rows(
+        graph.adjacency, from_points.snapped, (from_nodes, from_dists), (to_nodes, to_dists),
+        same_edge, speed, limit_m, max_time_s, desc=f"{graph.mode} times", progress=progress,
+    )  # fmt: skip
+
+
+def _times_by_rows(
+    adjacency,
+    row_snapped,
+    row_legs,
+    col_legs,
+    same_edge,
+    speed,
+    limit_m,
+    max_time_s,
+    desc,
+    progress,
+) -> SparseTimes:
+    """Seconds from each row point to each column point: one Dijkstra per row end node."""
+    row_nodes, row_dists = row_legs
+    col_nodes, col_dists = col_legs
+    same_i = same_edge["i"].to_numpy()
+    n_from, n_to = len(row_snapped), col_nodes.shape[1]
+    rows_to_do = np.flatnonzero(row_snapped)
     # Bound the Dijkstra output (sources x nodes float64) to about 64 MB per chunk.
-    chunk = max(1, min(512, 4_000_000 // max(1, 2 * graph.n_nodes)))
+    chunk = max(1, min(512, 4_000_000 // max(1, 2 * adjacency.shape[0])))
     counts = np.zeros(n_from, np.int64)
     indices, seconds = [], []
     starts = range(0, len(rows_to_do), chunk)
-    for start in progress_bar(starts, desc=f"{graph.mode} times", unit="chunk", progress=progress):
+    for start in progress_bar(starts, desc=desc, unit="chunk", progress=progress):
         rows = rows_to_do[start : start + chunk]
-        metres = _chunk_metres(graph, rows, from_nodes, from_dists, to_nodes, to_dists, limit_m)
+        metres = _chunk_metres(adjacency, rows, row_nodes, row_dists, col_nodes, col_dists, limit_m)
         lo, hi = np.searchsorted(same_i, [rows[0], rows[-1] + 1])
         if hi > lo:
             pos = np.searchsorted(rows, same_i[lo:hi])
@@ -924,12 +958,24 @@ def street_travel_times(
     )
 
 
-def _chunk_metres(graph, rows, from_nodes, from_dists, to_nodes, to_dists, limit_m) -> np.ndarray:
+def _transpose(table: SparseTimes) -> SparseTimes:
+    """The same pairs with rows and columns swapped (stored zeros kept)."""
+    n_rows, n_cols = table.shape
+    rows = np.repeat(np.arange(n_rows, dtype=np.int32), np.diff(table.indptr))
+    order = np.lexsort((rows, table.indices))
+    indptr = np.zeros(n_cols + 1, np.int64)
+    np.cumsum(np.bincount(table.indices, minlength=n_cols), out=indptr[1:])
+    return SparseTimes(indptr, rows[order], table.seconds[order], (n_cols, n_rows))
+
+
+def _chunk_metres(
+    adjacency, rows, from_nodes, from_dists, to_nodes, to_dists, limit_m
+) -> np.ndarray:
     """Shortest metres from the from-points ``rows`` to every to-point, shape (rows, n_to)."""
     legs = from_nodes[:, rows]
     sources, where = np.unique(legs, return_inverse=True)
     where = where.reshape(legs.shape)
-    network = dijkstra(graph.adjacency, directed=True, indices=sources, limit=limit_m)
+    network = dijkstra(adjacency, directed=True, indices=sources, limit=limit_m)
     best = np.full((len(rows), to_nodes.shape[1]), np.inf)
     for k in range(2):  # leave via node_b / node_a
         for m in range(2):  # arrive via node_a / node_b
