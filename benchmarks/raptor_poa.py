@@ -55,10 +55,7 @@ def main() -> None:
         f"{timetable.n_patterns:,} patterns, {timetable.n_trips:,} trips"
     )
     cells = pd.read_csv(fetch_file("poa_hexgrid.csv"))
-    if args.origins:
-        origins = cells.iloc[: args.origins]
-    else:
-        origins = cells
+    origins = cells.iloc[: args.origins] if args.origins else cells
     walk_s = args.walk_min * 60
     slat, slon = stops["stop_lat"].to_numpy(), stops["stop_lon"].to_numpy()
     t = time.perf_counter()
