@@ -37,12 +37,17 @@ N_PARENT_ROWS = 6
 
 @njit(cache=True, inline="always")
 def _carry_down(labels, k, stop, value):
-    """Propagate an improved label to the later rounds (``tau[k]`` <= ``tau[k-1]``)."""
-    for j in range(k + 1, labels.shape[0]):
+    """Propagate an improved label to the later rounds (``tau[k]`` <= ``tau[k-1]``).
+
+    Returns True when the last round improved too (a new best over all rounds).
+    """
+    last = labels.shape[0] - 1
+    for j in range(k + 1, last + 1):
         if labels[j, stop] > value:
             labels[j, stop] = value
         else:
-            break
+            return False
+    return True
 
 
 @njit(cache=True, inline="always")
@@ -152,7 +157,7 @@ def raptor_rounds(
                     if t_arr <= latest_arrival:
                         if t_arr < tau_ride[k, s]:
                             tau_ride[k, s] = t_arr
-                            _carry_down(tau_ride, k, s, t_arr)
+                            best_overall = _carry_down(tau_ride, k, s, t_arr)
                             if record:
                                 parent[RIDE_PATTERN, k, s] = p
                                 parent[RIDE_TRIP, k, s] = trip
@@ -162,7 +167,10 @@ def raptor_rounds(
                                 stop_flag[s] |= 2
                                 ride_list[n_ride] = s
                                 n_ride += 1
-                            if egress_flag[s] == 0:
+                            # Egress only from a new best over all rounds: a round-k
+                            # improvement that a path with more rides already beats
+                            # cannot improve any destination.
+                            if best_overall and egress_flag[s] == 0:
                                 egress_flag[s] = 1
                                 egress_list[n_egress] = s
                                 n_egress += 1
