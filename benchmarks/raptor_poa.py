@@ -42,6 +42,7 @@ def main() -> None:
     parser.add_argument("--rides", type=int, default=8)
     parser.add_argument("--chunk", type=int, default=256)
     parser.add_argument("--departure", default="14:00")
+    parser.add_argument("--breakdown", action="store_true", help="also time the trip breakdown")
     args = parser.parse_args()
 
     t = time.perf_counter()
@@ -92,8 +93,9 @@ def main() -> None:
     for n_minutes in args.minutes:
         t = time.perf_counter()
         result = compute_travel_times(
-            timetable, transfers, access, egress, direct, n_minutes=n_minutes, **kwargs
-        )
+            timetable, transfers, access, egress, direct, n_minutes=n_minutes,
+            breakdown=args.breakdown, **kwargs,
+        )  # fmt: skip
         elapsed = time.perf_counter() - t
         reached = np.isfinite(result.minutes[..., 1]).mean()
         print(

@@ -432,3 +432,28 @@ def test_bad_input_gets_clear_errors():
     with pytest.raises(RoutingError, match="percentiles"):
         run(LINE, ["A", "B", "C"], access=[[0, INF, INF]], egress=[[0], [0], [0]],
             percentiles=(0,))  # fmt: skip
+
+
+def test_a_chunk_is_a_self_contained_picklable_unit():
+    # What a worker would receive: run it after a pickle round trip, same answer as
+    # the in-process entry point (origin 0 from A: 26 min, see the slack test).
+    from transitmile.engines.embedded import RaptorChunk, run_chunk
+
+    timetable = compile_timetable(CONNECTION, ["A", "B", "C"])
+    chunk = RaptorChunk(
+        timetable=timetable,
+        transfers=sparse_times_from_dense(np.full((3, 3), INF)),
+        access=sparse_times_from_dense(np.array([[0, INF, INF]])),
+        egress=sparse_times_from_dense(np.array([[INF], [INF], [60]])),
+        direct=sparse_times_from_dense(np.array([[INF]])),
+        departure_s=0,
+        n_minutes=1,
+        percentiles=np.array([50.0]),
+        max_time_s=7200,
+        max_rides=8,
+        board_slack_s=60,
+        block_offsets=np.zeros((1, 0), dtype=np.int32),
+    )
+    minutes, parts, iterations = run_chunk(pickle.loads(pickle.dumps(chunk)))
+    assert minutes[0, 0, 0] == 26
+    assert parts is None and iterations is None
