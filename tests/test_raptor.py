@@ -307,7 +307,8 @@ def test_max_rides(rides, minutes):
 
 def test_direct_walk_and_max_time():
     # Transit reaches destination 0 at 1320 s (22 min); walking takes 1000 s (16 min).
-    # Destination 1 only by transit at 22 min; with max_time 1200 s it is unreachable.
+    # Destination 1 only by transit, 1320 s. As R5, a time must be *below* max_time:
+    # max_time 1320 s makes destination 1 unreachable, 1321 s keeps it.
     kwargs = {
         "access": [[300, INF, INF]],
         "egress": [[INF, INF], [INF, INF], [120, 120]],
@@ -316,7 +317,9 @@ def test_direct_walk_and_max_time():
     }
     result = run(LINE, ["A", "B", "C"], **kwargs)
     np.testing.assert_array_equal(result.minutes[0, :, 0], [16, 22])
-    result = run(LINE, ["A", "B", "C"], max_time_s=1200, **kwargs)
+    result = run(LINE, ["A", "B", "C"], max_time_s=1321, **kwargs)
+    np.testing.assert_array_equal(result.minutes[0, :, 0], [16, 22])
+    result = run(LINE, ["A", "B", "C"], max_time_s=1320, **kwargs)
     np.testing.assert_array_equal(result.minutes[0, :, 0], [16, np.nan])
 
 

@@ -227,7 +227,8 @@ def compute_travel_times(
     percentiles : sequence of int
         Percentiles of the travel times over all iterations (R5's method).
     max_time_s : int
-        Longer trips are unreachable (NaN).
+        Trips of this duration or longer are unreachable (NaN), as in R5, which keeps
+        a travel time only if it is below the cutoff (``PerTargetPropagater``).
     max_rides : int
         Maximum public transport rides (RAPTOR rounds).
     board_slack_s : int, optional

@@ -366,7 +366,8 @@ def range_raptor_chunk(
                     tt = direct[dst]
                     if dest_arrival[dst] < UNREACHED and dest_arrival[dst] - t0 < tt:
                         tt = dest_arrival[dst] - t0
-                    times[it, dst] = tt if tt <= max_time_s else UNREACHED
+                    # R5 keeps a time only if it is < the cutoff (PerTargetPropagater).
+                    times[it, dst] = tt if tt < max_time_s else UNREACHED
         if keep_iterations:
             iterations[i] = times
         column = np.empty(n_iter, dtype=np.int32)
