@@ -138,6 +138,18 @@ def test_trip_at_minute_seven_of_a_ten_minute_window():
     )
 
 
+def test_breakdown_of_a_median_trip_found_at_a_later_minute():
+    # Same trip as above. The median iteration is minute 3 (leaves at 180 s): range
+    # RAPTOR reuses the minute-7 labels, so the breakdown must show the wait at A:
+    # access 0, waiting 180..420 = 4 min, in-vehicle 420..720 = 5 min: 9 min.
+    feed = hand_feed({"t": ("R", [("A", 420, 420), ("B", 720, 720)])})
+    result = run(feed, ["A", "B"], access=[[0, INF]], egress=[[INF], [0]], n_minutes=10,
+                 breakdown=True)  # fmt: skip
+    parts = {k: v[0, 0] for k, v in result.breakdown.items()}
+    assert parts == {"access": 0, "waiting": 4, "in_vehicle": 5, "transfer": 0, "egress": 0}
+    assert result.minutes[0, 0, 0] == 9
+
+
 # Line 1 A -> B arrives at B at 900. Line 2 leaves B at 960 (arrives C 1500) and at
 # 1560 (arrives C 2100). Destination 0 is 60 s from C.
 CONNECTION = hand_feed(

@@ -157,7 +157,7 @@ def run_chunk(chunk: RaptorChunk) -> tuple[np.ndarray, np.ndarray | None, np.nda
     if chunk.breakdown:
         egress_t = _transpose(chunk.egress)
         parts = raptor.breakdown_chunk_kernel(
-            origins, chunk.departure_s, n_draws, chunk.max_rides, chunk.board_slack_s,
+            origins, chunk.departure_s, chunk.n_minutes, chunk.max_rides, chunk.board_slack_s,
             chunk.max_time_s, chunk.block_offsets, n_dest, *network,
             egress_t.indptr, egress_t.indices, egress_t.seconds,
             chunk.direct.indptr, chunk.direct.indices, chunk.direct.seconds,

@@ -442,9 +442,37 @@ def trace_trip(
         k = _first_round(tau_ride, k, s)
 
 
+@njit(cache=True)
+def _trace_destination(dst, t0, tau, tau_ride, parent, egress_t_ptr, egress_t_from, egress_t_s,
+                       direct, pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals,
+                       departures, shift, parts, out, i):  # fmt: skip
+    """Best egress stop of ``dst`` at the current labels, then the trip's parts into ``out``."""
+    max_rides = tau.shape[0] - 1
+    best = UNREACHED
+    best_stop = -1
+    best_egress = 0
+    for j in range(egress_t_ptr[dst], egress_t_ptr[dst + 1]):
+        s = egress_t_from[j]
+        if tau_ride[max_rides, s] < UNREACHED:
+            t_arr = tau_ride[max_rides, s] + egress_t_s[j]
+            if t_arr < best:
+                best = t_arr
+                best_stop = s
+                best_egress = egress_t_s[j]
+    if best_stop < 0 or direct[dst] <= best - t0:
+        return  # walking door to door: not a transit trip
+    parts[:] = 0
+    trace_trip(best_stop, t0, tau, tau_ride, parent, pattern_stop_ptr, pattern_stops,
+               pattern_time_ptr, arrivals, departures, shift, parts)  # fmt: skip
+    for q in range(4):
+        out[q, i, dst] = parts[q]
+    out[4, i, dst] = best_egress
+
+
 @njit(cache=True, parallel=True)
 def breakdown_chunk_kernel(
-    origins, departure_s, n_draws, max_rides, board_slack_s, max_time_s, block_offsets, n_dest,
+    origins, departure_s, n_minutes, max_rides, board_slack_s, max_time_s, block_offsets,
+    n_dest,
     pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures, pattern_block,
     stop_pattern_ptr, stop_pattern, stop_position,
     transfer_ptr, transfer_to, transfer_s,
@@ -455,9 +483,12 @@ def breakdown_chunk_kernel(
 ):  # fmt: skip
     """Seconds of access, waiting, in-vehicle, transfer and egress of each median trip.
 
-    For each origin, one plain RAPTOR with parent pointers per distinct median
-    iteration (departure minute and draw), then path reconstruction per
-    destination. ``egress_t_*`` is the egress table transposed (destination x stop).
+    A second range RAPTOR sweep, now with parent pointers: right after each minute's
+    search the labels are exactly that minute's (labels reused from later minutes
+    carry their own parents), so the destinations whose median iteration is this
+    minute and draw are traced then, before earlier minutes overwrite the parents.
+    A trip reused from a later minute shows the extra time as initial waiting.
+    ``egress_t_*`` is the egress table transposed (destination x stop).
 
     Returns
     -------
@@ -467,7 +498,12 @@ def breakdown_chunk_kernel(
     n_orig = len(origins)
     n_stops = len(stop_pattern_ptr) - 1
     n_pat = len(pattern_stop_ptr) - 1
+    n_draws = block_offsets.shape[0]
+    n_iter = n_minutes * n_draws
     out = np.full((5, n_orig, n_dest), np.nan)
+    shifts = np.empty((n_draws, n_pat), dtype=np.int32)
+    for d in range(n_draws):
+        shifts[d] = pattern_shifts(pattern_block, block_offsets[d])
     for i in prange(n_orig):
         o = origins[i]
         tau = np.empty((max_rides + 1, n_stops), dtype=np.int32)
@@ -483,71 +519,46 @@ def breakdown_chunk_kernel(
         for j in range(direct_ptr[o], direct_ptr[o + 1]):
             direct[direct_to[j]] = direct_s[j]
         parts = np.zeros(4, dtype=np.int64)
-        # Each distinct median iteration of this origin gets one search.
-        order = np.argsort(median_iteration[i], kind="mergesort")
-        current = -1
-        shift = np.zeros(n_pat, dtype=np.int32)
-        t0 = 0
-        for dst in order:
+        # Destinations bucketed by their median iteration (counting sort).
+        bucket_ptr = np.zeros(n_iter + 1, dtype=np.int64)
+        for dst in range(n_dest):
+            if median_iteration[i, dst] >= 0:
+                bucket_ptr[median_iteration[i, dst] + 1] += 1
+        if bucket_ptr.sum() == 0:
+            continue
+        for it in range(n_iter):
+            bucket_ptr[it + 1] += bucket_ptr[it]
+        fill = bucket_ptr[:-1].copy()
+        bucket = np.empty(bucket_ptr[n_iter], dtype=np.int32)
+        for dst in range(n_dest):
             it = median_iteration[i, dst]
-            if it < 0:
-                continue
-            if it != current:
-                current = it
-                t0 = departure_s + 60 * (it // n_draws)
-                shift = pattern_shifts(pattern_block, block_offsets[it % n_draws])
-                tau[:] = UNREACHED
-                tau_ride[:] = UNREACHED
+            if it >= 0:
+                bucket[fill[it]] = dst
+                fill[it] += 1
+        for d in range(n_draws):
+            tau[:] = UNREACHED
+            tau_ride[:] = UNREACHED
+            for mi in range(n_minutes - 1, -1, -1):
+                t0 = departure_s + 60 * mi
+                latest = t0 + max_time_s
                 n_marked = seed_access(
-                    tau,
-                    access_ptr,
-                    access_to,
-                    access_s,
-                    o,
-                    t0,
-                    t0 + max_time_s,
-                    marked_list,
-                    stop_flag,
+                    tau, access_ptr, access_to, access_s, o, t0, latest, marked_list, stop_flag
                 )
                 n_egress = raptor_rounds(
-                    max_rides, board_slack_s, t0 + max_time_s,
+                    max_rides, board_slack_s, latest,
                     pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures,
-                    shift, stop_pattern_ptr, stop_pattern, stop_position,
+                    shifts[d], stop_pattern_ptr, stop_pattern, stop_position,
                     transfer_ptr, transfer_to, transfer_s, tau, tau_ride,
                     marked_list, n_marked, stop_flag, pattern_first, pattern_list,
                     egress_flag, egress_list, 0, True, parent,
                 )  # fmt: skip
                 for e in range(n_egress):
                     egress_flag[egress_list[e]] = 0
-            best = UNREACHED
-            best_stop = -1
-            best_egress = 0
-            for j in range(egress_t_ptr[dst], egress_t_ptr[dst + 1]):
-                s = egress_t_from[j]
-                if tau_ride[max_rides, s] < UNREACHED:
-                    t_arr = tau_ride[max_rides, s] + egress_t_s[j]
-                    if t_arr < best:
-                        best = t_arr
-                        best_stop = s
-                        best_egress = egress_t_s[j]
-            if best_stop < 0 or direct[dst] <= best - t0:
-                continue  # walking door to door: not a transit trip
-            parts[:] = 0
-            trace_trip(
-                best_stop,
-                t0,
-                tau,
-                tau_ride,
-                parent,
-                pattern_stop_ptr,
-                pattern_stops,
-                pattern_time_ptr,
-                arrivals,
-                departures,
-                shift,
-                parts,
-            )
-            for q in range(4):
-                out[q, i, dst] = parts[q]
-            out[4, i, dst] = best_egress
+                it = mi * n_draws + d
+                for b in range(bucket_ptr[it], bucket_ptr[it + 1]):
+                    _trace_destination(
+                        bucket[b], t0, tau, tau_ride, parent, egress_t_ptr, egress_t_from,
+                        egress_t_s, direct, pattern_stop_ptr, pattern_stops, pattern_time_ptr,
+                        arrivals, departures, shifts[d], parts, out, i,
+                    )  # fmt: skip
     return out
