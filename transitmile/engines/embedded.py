@@ -34,6 +34,7 @@ __all__ = [
     "draw_phase_offsets",
     "run_chunk",
     "stop_arrival_times",
+    "sort_rows_by_time",
 ]
 
 BREAKDOWN_PARTS = ("access", "waiting", "in_vehicle", "transfer", "egress")
@@ -78,7 +79,7 @@ class RaptorChunk:
     timetable: Timetable
     transfers: SparseTimes
     access: SparseTimes  # rows = this chunk's origins only
-    egress: SparseTimes
+    egress: SparseTimes  # rows sorted by time (run_chunk sorts them if not)
     direct: SparseTimes  # rows = this chunk's origins only
     departure_s: int
     n_minutes: int
@@ -132,8 +133,9 @@ def run_chunk(chunk: RaptorChunk) -> tuple[np.ndarray, np.ndarray | None, np.nda
     iterations : int32 ``[n, n_iter, n_dest]`` seconds (-1 unreachable) or None
     """
     tt = chunk.timetable
+    egress = chunk.egress if _rows_sorted_by_time(chunk.egress) else sort_rows_by_time(chunk.egress)
     n = chunk.access.shape[0]
-    n_dest = chunk.egress.shape[1]
+    n_dest = egress.shape[1]
     n_draws = chunk.block_offsets.shape[0]
     median_iteration = np.full((n, n_dest), -1, dtype=np.int32)
     shape = (n, chunk.n_minutes * n_draws, n_dest) if chunk.keep_iterations else (1, 1, 1)
@@ -149,13 +151,13 @@ def run_chunk(chunk: RaptorChunk) -> tuple[np.ndarray, np.ndarray | None, np.nda
     minutes = raptor.range_raptor_chunk(
         origins, chunk.departure_s, chunk.n_minutes, chunk.max_rides, chunk.board_slack_s,
         chunk.max_time_s, chunk.percentiles, chunk.block_offsets, n_dest, *network,
-        chunk.egress.indptr, chunk.egress.indices, chunk.egress.seconds,
+        egress.indptr, egress.indices, egress.seconds,
         chunk.direct.indptr, chunk.direct.indices, chunk.direct.seconds,
         median_iteration, chunk.keep_iterations, iterations,
     )  # fmt: skip
     parts = None
     if chunk.breakdown:
-        egress_t = _transpose(chunk.egress)
+        egress_t = _transpose(egress)
         parts = raptor.breakdown_chunk_kernel(
             origins, chunk.departure_s, chunk.n_minutes, chunk.max_rides, chunk.board_slack_s,
             chunk.max_time_s, chunk.block_offsets, n_dest, *network,
@@ -167,6 +169,20 @@ def run_chunk(chunk: RaptorChunk) -> tuple[np.ndarray, np.ndarray | None, np.nda
         iterations[iterations == raptor.UNREACHED] = -1
         return minutes, parts, iterations
     return minutes, parts, None
+
+
+def _rows_sorted_by_time(table: SparseTimes) -> bool:
+    step = np.diff(table.seconds.astype(np.int64))
+    row_start = np.zeros(len(table.seconds), dtype=bool)
+    row_start[table.indptr[:-1][np.diff(table.indptr) > 0]] = True
+    return bool(np.all((step >= 0) | row_start[1:]))
+
+
+def sort_rows_by_time(table: SparseTimes) -> SparseTimes:
+    """The same table with each row's pairs in increasing time (lets kernels stop early)."""
+    rows = np.repeat(np.arange(table.shape[0], dtype=np.int64), np.diff(table.indptr))
+    order = np.lexsort((table.seconds, rows))
+    return SparseTimes(table.indptr, table.indices[order], table.seconds[order], table.shape)
 
 
 def _transpose(table: SparseTimes) -> SparseTimes:
@@ -279,7 +295,7 @@ def compute_travel_times(
         raise RoutingError(
             f"parameter 'egress' has {egress.shape[0]} stop rows, the timetable {n_stops}"
         )
-    egress = _pad_rows(egress, n_stops)
+    egress = sort_rows_by_time(_pad_rows(egress, n_stops))
     transfers = _pad_rows(
         check_sparse_times(
             "transfers",

@@ -293,6 +293,9 @@ def range_raptor_chunk(
     percentiles : float64 [n_pct]
     median_iteration : int32 [n, n_dest]
         Out: the iteration (``minute * n_draws + draw``) at the median, -1 if unreachable.
+    egress_ptr, egress_to, egress_s
+        Stop x destination CSR table, each row sorted by ``egress_s`` (see
+        :func:`transitmile.engines.embedded.sort_rows_by_time`).
     keep_iterations, iterations : bool, int32 [n, n_iter, n_dest]
         When ``keep_iterations``, every iteration's travel time (seconds,
         ``UNREACHED`` if none) is written to ``iterations``.
@@ -353,12 +356,15 @@ def range_raptor_chunk(
                 )  # fmt: skip
                 # Sparse egress: only stops whose vehicle arrival improved this minute;
                 # destination arrivals from later minutes stay valid (one may wait).
+                # Egress rows are sorted by time: stop at the first one past the cutoff.
                 for e in range(n_egress):
                     s = egress_list[e]
                     egress_flag[s] = 0
                     t_stop = tau_ride[max_rides, s]
                     for j in range(egress_ptr[s], egress_ptr[s + 1]):
                         t_arr = t_stop + egress_s[j]
+                        if t_arr >= latest:
+                            break
                         if t_arr < dest_arrival[egress_to[j]]:
                             dest_arrival[egress_to[j]] = t_arr
                 it = mi * n_draws + d
