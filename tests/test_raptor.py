@@ -472,3 +472,12 @@ def test_a_chunk_is_a_self_contained_picklable_unit():
     minutes, parts, iterations = run_chunk(pickle.loads(pickle.dumps(chunk)))
     assert minutes[0, 0, 0] == 26
     assert parts is None and iterations is None
+
+
+def test_a_timetable_without_rides_still_walks():
+    # A one-stop trip carries nobody: no patterns. Walking door to door still works.
+    feed = hand_feed({"t": ("R", [("A", 600, 600)])})
+    timetable = compile_timetable(feed, ["A", "B"])
+    assert timetable.n_patterns == 0
+    result = run(feed, ["A", "B"], access=[[0, INF]], egress=[[INF], [0]], direct=[[700]])
+    assert result.minutes[0, 0, 0] == 11
