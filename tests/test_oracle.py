@@ -306,3 +306,53 @@ def test_breakdown_adds_up_to_the_median(poa_cells):
     # Where walking door to door wins, there is no breakdown.
     walk = np.isfinite(result.minutes[..., 0]) & ~transit
     assert walk.any()
+
+
+def test_monte_carlo_searches_on_real_data_equal_full_searches(oracle_case):
+    # Pretend the Trensurb metro runs by headway (each rail pattern its own block,
+    # 10-minute headway): every iteration's draw search, started from the scheduled
+    # labels, must equal a plain RAPTOR search with that iteration's phases.
+    import dataclasses
+
+    from transitmile.engines.embedded import draw_phase_offsets
+
+    timetable, transfers, _ = oracle_case
+    rail = np.array([r.startswith("poa_trensurb:") for r in timetable.pattern_route_ids])
+    block = np.full(timetable.n_patterns, -1, dtype=np.int32)
+    block[rail] = np.arange(rail.sum())
+    timetable = dataclasses.replace(
+        timetable,
+        pattern_block=block,
+        block_ids=np.arange(rail.sum(), dtype=np.int64),
+        block_headway_s=np.full(rail.sum(), 600, dtype=np.int32),
+    )
+    n = timetable.n_stops
+    rail_stops = np.unique(
+        np.concatenate([timetable.pattern_stops[timetable.pattern_stop_ptr[p] : timetable.pattern_stop_ptr[p + 1]] for p in np.flatnonzero(rail)])
+    )  # fmt: skip
+    rng = np.random.default_rng(11)
+    origins = np.concatenate(
+        [rng.choice(rail_stops, 3, replace=False), rng.choice(n, 3, replace=False)]
+    )
+    access = sparse_times_from_dense(np.where(origins[:, None] == np.arange(n), 0.0, np.inf))
+    identity = sparse_times_from_dense(np.where(np.eye(n, dtype=bool), 0.0, np.inf))
+    departure, n_minutes = START + 15 * 60, 3
+    result = compute_travel_times(
+        timetable, transfers, access, identity, None, departure_s=departure,
+        n_minutes=n_minutes, max_time_s=4 * 3600, max_rides=8, board_slack_s=SLACK,
+        monte_carlo_draws=6, seed=3, keep_iterations=True, progress=False,
+    )  # fmt: skip
+    offsets = draw_phase_offsets(timetable, n_minutes, 6, 3)
+    assert result.n_iterations == 6 and offsets.shape[1] == 2
+    for i, origin in enumerate(origins):
+        for m in range(n_minutes):
+            t0 = departure + 60 * m
+            for d in range(2):
+                _, vehicle = stop_arrival_times(
+                    timetable, transfers, int(origin), t0, max_rides=8, board_slack_s=SLACK,
+                    max_time_s=4 * 3600, block_offsets=offsets[m, d],
+                )  # fmt: skip
+                want = np.where(vehicle >= 0, vehicle - t0, -1)
+                np.testing.assert_array_equal(
+                    result.iterations[i, m * 2 + d], want, err_msg=f"{origin} {m} {d}"
+                )

@@ -87,7 +87,7 @@ class RaptorChunk:
     max_time_s: int
     max_rides: int
     board_slack_s: int
-    block_offsets: np.ndarray  # int32 [draws per minute, n_blocks]
+    block_offsets: np.ndarray  # int32 [n_minutes, draws per minute, n_blocks]
     breakdown: bool = False
     keep_iterations: bool = False
 
@@ -95,22 +95,22 @@ class RaptorChunk:
 def draw_phase_offsets(
     timetable: Timetable, n_minutes: int, monte_carlo_draws: int, seed: int | None
 ) -> np.ndarray:
-    """Monte Carlo phase offsets of headway blocks, ``int32 [draws per minute, n_blocks]``.
+    """Monte Carlo phase offsets of headway blocks, ``int32 [n_minutes, draws, n_blocks]``.
 
-    As R5 (Conway, Byrd, van der Linden 2017), each draw shifts every headway block
-    by a uniform offset in ``[0, headway)`` seconds; ``monte_carlo_draws`` in total are
-    spread over the window, ``max(1, ceil(draws / n_minutes))`` per minute. Unlike R5,
-    a draw keeps its phases for all minutes of the window so range RAPTOR can reuse
-    labels between minutes (one sweep per draw). A timetable without headway trips
-    gets one draw of zeros: exactly one iteration per minute.
+    As R5 (Conway, Byrd, van der Linden 2017), ``monte_carlo_draws`` in total are
+    spread over the window, ``max(1, ceil(draws / n_minutes))`` per departure minute,
+    and each draw shifts every headway block by its own uniform offset in
+    ``[0, headway)`` seconds, drawn anew for every minute and draw. Reproducible:
+    numpy's ``default_rng(seed)``. A timetable without headway trips gets
+    ``[n_minutes, 1, 0]``: exactly one iteration per minute.
     """
     n_blocks = len(timetable.block_ids)
     if n_blocks == 0:
-        return np.zeros((1, 0), dtype=np.int32)
+        return np.zeros((n_minutes, 1, 0), dtype=np.int32)
     per_minute = max(1, math.ceil(monte_carlo_draws / n_minutes))
     rng = np.random.default_rng(settings.random_seed if seed is None else seed)
-    unit = rng.random((per_minute, n_blocks))
-    return np.floor(unit * timetable.block_headway_s[None, :]).astype(np.int32)
+    unit = rng.random((n_minutes, per_minute, n_blocks))
+    return np.floor(unit * timetable.block_headway_s).astype(np.int32)
 
 
 def _slice_rows(table: SparseTimes, start: int, stop: int) -> SparseTimes:
@@ -136,7 +136,7 @@ def run_chunk(chunk: RaptorChunk) -> tuple[np.ndarray, np.ndarray | None, np.nda
     egress = chunk.egress if _rows_sorted_by_time(chunk.egress) else sort_rows_by_time(chunk.egress)
     n = chunk.access.shape[0]
     n_dest = egress.shape[1]
-    n_draws = chunk.block_offsets.shape[0]
+    n_draws = chunk.block_offsets.shape[1]
     median_iteration = np.full((n, n_dest), -1, dtype=np.int32)
     shape = (n, chunk.n_minutes * n_draws, n_dest) if chunk.keep_iterations else (1, 1, 1)
     iterations = np.empty(shape, dtype=np.int32)
@@ -311,7 +311,7 @@ def compute_travel_times(
 
     minutes = np.full((n_orig, n_dest, len(pcts)), np.nan)
     parts = {k: np.full((n_orig, n_dest), np.nan) for k in BREAKDOWN_PARTS} if breakdown else None
-    n_iter = n_minutes * offsets.shape[0]
+    n_iter = n_minutes * offsets.shape[1]
     iterations = np.empty((n_orig, n_iter, n_dest), np.int32) if keep_iterations else None
     starts = range(0, n_orig, chunk_size)
     for start in progress_bar(starts, progress=progress, desc="routing", unit="chunk"):
@@ -420,7 +420,8 @@ def stop_arrival_times(
     tt = timetable
     raptor.raptor_rounds(
         max_rides, slack, latest, tt.pattern_stop_ptr, tt.pattern_stops, tt.pattern_time_ptr,
-        tt.arrivals, tt.departures, shift, tt.stop_pattern_ptr, tt.stop_pattern,
+        tt.arrivals, tt.departures, shift, tt.pattern_block, 0, np.zeros(0, np.int32),
+        tt.stop_pattern_ptr, tt.stop_pattern,
         tt.stop_position, transfers.indptr, transfers.indices, transfers.seconds, tau,
         tau_ride, marked, n_marked, flag, np.full(tt.n_patterns, -1, np.int32),
         np.empty(tt.n_patterns, np.int32), np.zeros(n_stops, np.int8), egress_list, 0, False,

@@ -75,6 +75,9 @@ def raptor_rounds(
     arrivals,
     departures,
     pattern_shift,
+    pattern_block,
+    headway_mode,
+    headway_patterns,
     stop_pattern_ptr,
     stop_pattern,
     stop_position,
@@ -98,6 +101,14 @@ def raptor_rounds(
 
     Parameters
     ----------
+    pattern_shift : int32 [n_patterns]
+        Seconds added to every time of a pattern (Monte Carlo phase of headway blocks).
+    pattern_block, headway_mode, headway_patterns
+        ``headway_mode`` 0: every pattern (scheduled or shifted headway) is an ordinary
+        pattern. 1: scheduled search, headway patterns are left out. 2: Monte Carlo
+        draw search starting from the scheduled labels (R5's frequency search): every
+        headway pattern (``headway_patterns``) is scanned in every round, scheduled
+        patterns only from stops improved in this draw.
     tau, tau_ride : int32 [max_rides + 1, n_stops]
         Best arrival (seconds) with at most ``k`` rides, by any means / by vehicle.
         Updated in place; keep them between minutes for range RAPTOR.
@@ -121,7 +132,7 @@ def raptor_rounds(
     new_list = np.empty_like(marked_list)
     ride_list = np.empty_like(marked_list)
     for k in range(1, max_rides + 1):
-        if n_marked == 0:
+        if n_marked == 0 and headway_mode != 2:
             break
         # Patterns through marked stops, scanned from the first marked position.
         n_pat = 0
@@ -131,12 +142,22 @@ def raptor_rounds(
             for j in range(stop_pattern_ptr[s], stop_pattern_ptr[s + 1]):
                 p = stop_pattern[j]
                 pos = stop_position[j]
+                if headway_mode == 1 and pattern_block[p] >= 0:
+                    continue
                 if pattern_first[p] < 0:
                     pattern_list[n_pat] = p
                     n_pat += 1
                     pattern_first[p] = pos
                 elif pos < pattern_first[p]:
                     pattern_first[p] = pos
+        if headway_mode == 2:
+            # Any labelled stop may board a re-phased headway trip: scan them all.
+            for h in range(len(headway_patterns)):
+                p = headway_patterns[h]
+                if pattern_first[p] < 0:
+                    pattern_list[n_pat] = p
+                    n_pat += 1
+                pattern_first[p] = 0
         n_new = 0
         n_ride = 0
         for i in range(n_pat):
@@ -265,6 +286,37 @@ def percentile_index(n, percentile):
     return max(0, int(np.ceil(percentile / 100.0 * n)) - 1)
 
 
+@njit(cache=True)
+def _propagate_egress(n_egress, egress_list, egress_flag, tau_ride, egress_ptr, egress_to,
+                      egress_s, latest, dest_arrival):  # fmt: skip
+    """Improve destination arrivals from the stops whose best vehicle arrival improved.
+
+    Sparse (only improved stops) and cut at ``latest``: egress rows are sorted by time.
+    """
+    max_rides = tau_ride.shape[0] - 1
+    for e in range(n_egress):
+        s = egress_list[e]
+        egress_flag[s] = 0
+        t_stop = tau_ride[max_rides, s]
+        for j in range(egress_ptr[s], egress_ptr[s + 1]):
+            t_arr = t_stop + egress_s[j]
+            if t_arr >= latest:
+                break
+            if t_arr < dest_arrival[egress_to[j]]:
+                dest_arrival[egress_to[j]] = t_arr
+
+
+@njit(cache=True)
+def _record_iteration(times, it, dest_arrival, direct, t0, max_time_s):
+    """Travel time of one iteration: the better of transit and walking door to door."""
+    for dst in range(len(dest_arrival)):
+        tt = direct[dst]
+        if dest_arrival[dst] < UNREACHED and dest_arrival[dst] - t0 < tt:
+            tt = dest_arrival[dst] - t0
+        # R5 keeps a time only if it is < the cutoff (PerTargetPropagater).
+        times[it, dst] = tt if tt < max_time_s else UNREACHED
+
+
 @njit(cache=True, parallel=True)
 def range_raptor_chunk(
     origins, departure_s, n_minutes, max_rides, board_slack_s, max_time_s, percentiles,
@@ -279,6 +331,13 @@ def range_raptor_chunk(
 ):  # fmt: skip
     """Travel time percentiles from each origin row to every destination.
 
+    Scheduled service: range RAPTOR, one search per minute from the latest, labels
+    reused. Headway-based service (as R5's FastRaptorWorker): the scheduled search
+    leaves the headway patterns out; then, for each Monte Carlo draw of the minute,
+    a search starts from a copy of the scheduled labels with the headway blocks
+    shifted by the draw's phases, scanning every headway pattern and the scheduled
+    patterns at stops it improves.
+
     Parameters
     ----------
     origins : int64 [n]
@@ -286,16 +345,16 @@ def range_raptor_chunk(
     departure_s : int
         First departure minute, seconds after midnight.
     n_minutes : int
-        Departure minutes in the window (one search each, latest first).
-    block_offsets : int32 [n_draws, n_blocks]
-        Monte Carlo phase offsets of headway blocks, one row per draw (one row of
-        zeros for a scheduled-only timetable). Each draw is a full range RAPTOR sweep.
+        Departure minutes in the window.
+    block_offsets : int32 [n_minutes, n_draws, n_blocks]
+        Phase offsets of headway blocks per minute and draw (``n_blocks`` 0 and
+        ``n_draws`` 1 for a scheduled-only timetable).
     percentiles : float64 [n_pct]
-    median_iteration : int32 [n, n_dest]
-        Out: the iteration (``minute * n_draws + draw``) at the median, -1 if unreachable.
     egress_ptr, egress_to, egress_s
         Stop x destination CSR table, each row sorted by ``egress_s`` (see
         :func:`transitmile.engines.embedded.sort_rows_by_time`).
+    median_iteration : int32 [n, n_dest]
+        Out: the iteration (``minute * n_draws + draw``) at the median, -1 if unreachable.
     keep_iterations, iterations : bool, int32 [n, n_iter, n_dest]
         When ``keep_iterations``, every iteration's travel time (seconds,
         ``UNREACHED`` if none) is written to ``iterations``.
@@ -308,7 +367,8 @@ def range_raptor_chunk(
     n_orig = len(origins)
     n_stops = len(stop_pattern_ptr) - 1
     n_pat = len(pattern_stop_ptr) - 1
-    n_draws = block_offsets.shape[0]
+    n_draws = block_offsets.shape[1]
+    has_headway = block_offsets.shape[2] > 0
     n_iter = n_minutes * n_draws
     n_pct = len(percentiles)
     out = np.full((n_orig, n_dest, n_pct), np.nan)
@@ -316,9 +376,9 @@ def range_raptor_chunk(
     for q in range(n_pct):
         pct_index[q] = percentile_index(n_iter, percentiles[q])
     mid_index = percentile_index(n_iter, 50.0)
-    shifts = np.empty((n_draws, n_pat), dtype=np.int32)
-    for d in range(n_draws):
-        shifts[d] = pattern_shifts(pattern_block, block_offsets[d])
+    headway_patterns = np.flatnonzero(pattern_block >= 0).astype(np.int32)
+    no_shift = np.zeros(n_pat, dtype=np.int32)
+    scheduled_mode = 1 if has_headway else 0
     no_parent = np.zeros((N_PARENT_ROWS, 1, 1), dtype=np.int32)
     for i in prange(n_orig):
         o = origins[i]
@@ -331,49 +391,55 @@ def range_raptor_chunk(
         pattern_list = np.empty(n_pat, dtype=np.int32)
         egress_flag = np.zeros(n_stops, dtype=np.int8)
         egress_list = np.empty(n_stops, dtype=np.int32)
-        dest_arrival = np.empty(n_dest, dtype=np.int32)
+        dest_arrival = np.full(n_dest, UNREACHED, dtype=np.int32)
         direct = np.full(n_dest, UNREACHED, dtype=np.int32)
         for j in range(direct_ptr[o], direct_ptr[o + 1]):
             direct[direct_to[j]] = direct_s[j]
         times = np.empty((n_iter, n_dest), dtype=np.int32)
-        for d in range(n_draws):
-            tau[:] = UNREACHED
-            tau_ride[:] = UNREACHED
-            dest_arrival[:] = UNREACHED
-            for mi in range(n_minutes - 1, -1, -1):
-                t0 = departure_s + 60 * mi
-                latest = t0 + max_time_s
-                n_marked = seed_access(
-                    tau, access_ptr, access_to, access_s, o, t0, latest, marked_list, stop_flag
-                )
+        tau[:] = UNREACHED
+        tau_ride[:] = UNREACHED
+        # Draw labels (only used with headway trips; tiny otherwise).
+        n_draw_stops = n_stops if has_headway else 1
+        draw_tau = np.empty((max_rides + 1, n_draw_stops), dtype=np.int32)
+        draw_tau_ride = np.empty((max_rides + 1, n_draw_stops), dtype=np.int32)
+        draw_dest = np.empty(n_dest if has_headway else 1, dtype=np.int32)
+        for mi in range(n_minutes - 1, -1, -1):
+            t0 = departure_s + 60 * mi
+            latest = t0 + max_time_s
+            n_marked = seed_access(
+                tau, access_ptr, access_to, access_s, o, t0, latest, marked_list, stop_flag
+            )
+            n_egress = raptor_rounds(
+                max_rides, board_slack_s, latest,
+                pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures,
+                no_shift, pattern_block, scheduled_mode, headway_patterns,
+                stop_pattern_ptr, stop_pattern, stop_position,
+                transfer_ptr, transfer_to, transfer_s, tau, tau_ride,
+                marked_list, n_marked, stop_flag, pattern_first, pattern_list,
+                egress_flag, egress_list, 0, False, no_parent,
+            )  # fmt: skip
+            # Destination arrivals from later minutes stay valid (one may wait).
+            _propagate_egress(n_egress, egress_list, egress_flag, tau_ride, egress_ptr,
+                              egress_to, egress_s, latest, dest_arrival)  # fmt: skip
+            if not has_headway:
+                _record_iteration(times, mi, dest_arrival, direct, t0, max_time_s)
+                continue
+            for d in range(n_draws):
+                draw_tau[:] = tau
+                draw_tau_ride[:] = tau_ride
+                draw_dest[:] = dest_arrival
                 n_egress = raptor_rounds(
                     max_rides, board_slack_s, latest,
                     pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures,
-                    shifts[d], stop_pattern_ptr, stop_pattern, stop_position,
-                    transfer_ptr, transfer_to, transfer_s, tau, tau_ride,
-                    marked_list, n_marked, stop_flag, pattern_first, pattern_list,
+                    pattern_shifts(pattern_block, block_offsets[mi, d]), pattern_block, 2,
+                    headway_patterns, stop_pattern_ptr, stop_pattern, stop_position,
+                    transfer_ptr, transfer_to, transfer_s, draw_tau, draw_tau_ride,
+                    marked_list, 0, stop_flag, pattern_first, pattern_list,
                     egress_flag, egress_list, 0, False, no_parent,
                 )  # fmt: skip
-                # Sparse egress: only stops whose vehicle arrival improved this minute;
-                # destination arrivals from later minutes stay valid (one may wait).
-                # Egress rows are sorted by time: stop at the first one past the cutoff.
-                for e in range(n_egress):
-                    s = egress_list[e]
-                    egress_flag[s] = 0
-                    t_stop = tau_ride[max_rides, s]
-                    for j in range(egress_ptr[s], egress_ptr[s + 1]):
-                        t_arr = t_stop + egress_s[j]
-                        if t_arr >= latest:
-                            break
-                        if t_arr < dest_arrival[egress_to[j]]:
-                            dest_arrival[egress_to[j]] = t_arr
-                it = mi * n_draws + d
-                for dst in range(n_dest):
-                    tt = direct[dst]
-                    if dest_arrival[dst] < UNREACHED and dest_arrival[dst] - t0 < tt:
-                        tt = dest_arrival[dst] - t0
-                    # R5 keeps a time only if it is < the cutoff (PerTargetPropagater).
-                    times[it, dst] = tt if tt < max_time_s else UNREACHED
+                _propagate_egress(n_egress, egress_list, egress_flag, draw_tau_ride,
+                                  egress_ptr, egress_to, egress_s, latest, draw_dest)  # fmt: skip
+                _record_iteration(times, mi * n_draws + d, draw_dest, direct, t0, max_time_s)
         if keep_iterations:
             iterations[i] = times
         column = np.empty(n_iter, dtype=np.int32)
@@ -489,12 +555,13 @@ def breakdown_chunk_kernel(
 ):  # fmt: skip
     """Seconds of access, waiting, in-vehicle, transfer and egress of each median trip.
 
-    A second range RAPTOR sweep, now with parent pointers: right after each minute's
-    search the labels are exactly that minute's (labels reused from later minutes
-    carry their own parents), so the destinations whose median iteration is this
-    minute and draw are traced then, before earlier minutes overwrite the parents.
-    A trip reused from a later minute shows the extra time as initial waiting.
-    ``egress_t_*`` is the egress table transposed (destination x stop).
+    The searches of :func:`range_raptor_chunk` again, now with parent pointers: right
+    after each minute's search the labels are exactly that minute's (labels reused
+    from later minutes carry their own parents), so the destinations whose median
+    iteration is this minute (and draw) are traced then, before earlier minutes
+    overwrite the parents. Draw searches run only for draws that are some
+    destination's median. A trip reused from a later minute shows the extra time as
+    initial waiting. ``egress_t_*`` is the egress table transposed (destination x stop).
 
     Returns
     -------
@@ -504,16 +571,17 @@ def breakdown_chunk_kernel(
     n_orig = len(origins)
     n_stops = len(stop_pattern_ptr) - 1
     n_pat = len(pattern_stop_ptr) - 1
-    n_draws = block_offsets.shape[0]
+    n_draws = block_offsets.shape[1]
+    has_headway = block_offsets.shape[2] > 0
     n_iter = n_minutes * n_draws
     out = np.full((5, n_orig, n_dest), np.nan)
-    shifts = np.empty((n_draws, n_pat), dtype=np.int32)
-    for d in range(n_draws):
-        shifts[d] = pattern_shifts(pattern_block, block_offsets[d])
+    headway_patterns = np.flatnonzero(pattern_block >= 0).astype(np.int32)
+    no_shift = np.zeros(n_pat, dtype=np.int32)
+    scheduled_mode = 1 if has_headway else 0
     for i in prange(n_orig):
         o = origins[i]
-        tau = np.empty((max_rides + 1, n_stops), dtype=np.int32)
-        tau_ride = np.empty((max_rides + 1, n_stops), dtype=np.int32)
+        tau = np.full((max_rides + 1, n_stops), UNREACHED, dtype=np.int32)
+        tau_ride = np.full((max_rides + 1, n_stops), UNREACHED, dtype=np.int32)
         parent = np.zeros((N_PARENT_ROWS, max_rides + 1, n_stops), dtype=np.int32)
         marked_list = np.empty(n_stops, dtype=np.int32)
         stop_flag = np.zeros(n_stops, dtype=np.int8)
@@ -541,30 +609,54 @@ def breakdown_chunk_kernel(
             if it >= 0:
                 bucket[fill[it]] = dst
                 fill[it] += 1
-        for d in range(n_draws):
-            tau[:] = UNREACHED
-            tau_ride[:] = UNREACHED
-            for mi in range(n_minutes - 1, -1, -1):
-                t0 = departure_s + 60 * mi
-                latest = t0 + max_time_s
-                n_marked = seed_access(
-                    tau, access_ptr, access_to, access_s, o, t0, latest, marked_list, stop_flag
-                )
-                n_egress = raptor_rounds(
-                    max_rides, board_slack_s, latest,
-                    pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures,
-                    shifts[d], stop_pattern_ptr, stop_pattern, stop_position,
-                    transfer_ptr, transfer_to, transfer_s, tau, tau_ride,
-                    marked_list, n_marked, stop_flag, pattern_first, pattern_list,
-                    egress_flag, egress_list, 0, True, parent,
-                )  # fmt: skip
-                for e in range(n_egress):
-                    egress_flag[egress_list[e]] = 0
+        n_draw_stops = n_stops if has_headway else 1
+        draw_tau = np.empty((max_rides + 1, n_draw_stops), dtype=np.int32)
+        draw_tau_ride = np.empty((max_rides + 1, n_draw_stops), dtype=np.int32)
+        draw_parent = np.empty((N_PARENT_ROWS, max_rides + 1, n_draw_stops), dtype=np.int32)
+        for mi in range(n_minutes - 1, -1, -1):
+            t0 = departure_s + 60 * mi
+            latest = t0 + max_time_s
+            n_marked = seed_access(
+                tau, access_ptr, access_to, access_s, o, t0, latest, marked_list, stop_flag
+            )
+            n_egress = raptor_rounds(
+                max_rides, board_slack_s, latest,
+                pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures,
+                no_shift, pattern_block, scheduled_mode, headway_patterns,
+                stop_pattern_ptr, stop_pattern, stop_position,
+                transfer_ptr, transfer_to, transfer_s, tau, tau_ride,
+                marked_list, n_marked, stop_flag, pattern_first, pattern_list,
+                egress_flag, egress_list, 0, True, parent,
+            )  # fmt: skip
+            for e in range(n_egress):
+                egress_flag[egress_list[e]] = 0
+            for d in range(n_draws):
                 it = mi * n_draws + d
+                if bucket_ptr[it] == bucket_ptr[it + 1]:
+                    continue
+                if not has_headway:
+                    labels, ride_labels, parents, shift = tau, tau_ride, parent, no_shift
+                else:
+                    draw_tau[:] = tau
+                    draw_tau_ride[:] = tau_ride
+                    draw_parent[:] = parent
+                    shift = pattern_shifts(pattern_block, block_offsets[mi, d])
+                    n_egress = raptor_rounds(
+                        max_rides, board_slack_s, latest,
+                        pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals,
+                        departures, shift, pattern_block, 2, headway_patterns,
+                        stop_pattern_ptr, stop_pattern, stop_position,
+                        transfer_ptr, transfer_to, transfer_s, draw_tau, draw_tau_ride,
+                        marked_list, 0, stop_flag, pattern_first, pattern_list,
+                        egress_flag, egress_list, 0, True, draw_parent,
+                    )  # fmt: skip
+                    for e in range(n_egress):
+                        egress_flag[egress_list[e]] = 0
+                    labels, ride_labels, parents = draw_tau, draw_tau_ride, draw_parent
                 for b in range(bucket_ptr[it], bucket_ptr[it + 1]):
                     _trace_destination(
-                        bucket[b], t0, tau, tau_ride, parent, egress_t_ptr, egress_t_from,
-                        egress_t_s, direct, pattern_stop_ptr, pattern_stops, pattern_time_ptr,
-                        arrivals, departures, shifts[d], parts, out, i,
+                        bucket[b], t0, labels, ride_labels, parents, egress_t_ptr,
+                        egress_t_from, egress_t_s, direct, pattern_stop_ptr, pattern_stops,
+                        pattern_time_ptr, arrivals, departures, shift, parts, out, i,
                     )  # fmt: skip
     return out
