@@ -15,7 +15,15 @@ Conventions borrowed from R5 (Conveyal), so that results compare with r5py:
   arrival with *at most* ``k`` rides), which keeps label reuse across minutes exact
   when the number of rides is limited;
 - egress to destinations and walking transfers start only from arrivals by vehicle
-  (no walk - walk chains), as R5 propagates ``bestNonTransferTimes``.
+  (no walk - walk chains), as R5 propagates ``bestNonTransferTimes``;
+- headway-based trips (Monte Carlo, Conway, Byrd, van der Linden 2017): the
+  scheduled search leaves them out; each draw of each minute starts from a copy of
+  the scheduled labels with the headway blocks shifted by fresh random phases, as
+  R5's FastRaptorWorker frequency search;
+- percentiles over iterations by R5's ``TravelTimeReducer.findPercentileIndex``
+  (``ceil(p / 100 * n) - 1`` into the sorted seconds, no interpolation), minutes by
+  integer division (``convertToMinutes``), and a travel time counts only if it is
+  below the cutoff (``PerTargetPropagater``: ``timeAtTarget < cutoffSeconds``).
 
 Every function here is a plain ``@njit`` kernel over arrays; the Python side
 (:mod:`transitmile.engines.embedded`) validates inputs and shapes results.
@@ -122,7 +130,8 @@ def raptor_rounds(
         When ``record``, ``parent[:, k, s]`` (int32 ``[N_PARENT_ROWS, max_rides + 1,
         n_stops]``) stores how labels ``(k, s)`` were last improved: the ride (pattern,
         trip, boarding and alighting positions) and the walking transfer (from stop,
-        seconds). Only meaningful for a fresh single-minute search.
+        seconds). Labels reused from later minutes keep the parents they were set
+        with, so the pointers describe the current labels after every call.
 
     Returns
     -------
