@@ -452,14 +452,16 @@ def test_bad_input_gets_clear_errors():
 def test_a_chunk_is_a_self_contained_picklable_unit():
     # What a worker would receive: run it after a pickle round trip, same answer as
     # the in-process entry point (origin 0 from A: 26 min, see the slack test).
-    from transitmile.engines.embedded import RaptorChunk, run_chunk
+    from transitmile.engines.embedded import RaptorChunk, egress_tables, run_chunk
 
     timetable = compile_timetable(CONNECTION, ["A", "B", "C"])
+    egress, by_destination = egress_tables(sparse_times_from_dense(np.array([[INF], [INF], [60]])))
     chunk = RaptorChunk(
         timetable=timetable,
         transfers=sparse_times_from_dense(np.full((3, 3), INF)),
         access=sparse_times_from_dense(np.array([[0, INF, INF]])),
-        egress=sparse_times_from_dense(np.array([[INF], [INF], [60]])),
+        egress=egress,
+        egress_by_destination=by_destination,
         direct=sparse_times_from_dense(np.array([[INF]])),
         departure_s=0,
         n_minutes=1,

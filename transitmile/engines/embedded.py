@@ -34,7 +34,7 @@ __all__ = [
     "draw_phase_offsets",
     "run_chunk",
     "stop_arrival_times",
-    "sort_rows_by_time",
+    "egress_tables",
 ]
 
 BREAKDOWN_PARTS = ("access", "waiting", "in_vehicle", "transfer", "egress")
@@ -79,7 +79,8 @@ class RaptorChunk:
     timetable: Timetable
     transfers: SparseTimes
     access: SparseTimes  # rows = this chunk's origins only
-    egress: SparseTimes  # rows sorted by time (run_chunk sorts them if not)
+    egress: SparseTimes  # stop x destination, rows sorted by time (see egress_tables)
+    egress_by_destination: SparseTimes  # the transpose, rows sorted by time
     direct: SparseTimes  # rows = this chunk's origins only
     departure_s: int
     n_minutes: int
@@ -133,7 +134,7 @@ def run_chunk(chunk: RaptorChunk) -> tuple[np.ndarray, np.ndarray | None, np.nda
     iterations : int32 ``[n, n_iter, n_dest]`` seconds (-1 unreachable) or None
     """
     tt = chunk.timetable
-    egress = chunk.egress if _rows_sorted_by_time(chunk.egress) else sort_rows_by_time(chunk.egress)
+    egress, egress_t = chunk.egress, chunk.egress_by_destination
     n = chunk.access.shape[0]
     n_dest = egress.shape[1]
     n_draws = chunk.block_offsets.shape[1]
@@ -152,12 +153,12 @@ def run_chunk(chunk: RaptorChunk) -> tuple[np.ndarray, np.ndarray | None, np.nda
         origins, chunk.departure_s, chunk.n_minutes, chunk.max_rides, chunk.board_slack_s,
         chunk.max_time_s, chunk.percentiles, chunk.block_offsets, n_dest, *network,
         egress.indptr, egress.indices, egress.seconds,
+        egress_t.indptr, egress_t.indices, egress_t.seconds,
         chunk.direct.indptr, chunk.direct.indices, chunk.direct.seconds,
         median_iteration, chunk.keep_iterations, iterations,
     )  # fmt: skip
     parts = None
     if chunk.breakdown:
-        egress_t = _transpose(egress)
         parts = raptor.breakdown_chunk_kernel(
             origins, chunk.departure_s, chunk.n_minutes, chunk.max_rides, chunk.board_slack_s,
             chunk.max_time_s, chunk.block_offsets, n_dest, *network,
@@ -171,11 +172,13 @@ def run_chunk(chunk: RaptorChunk) -> tuple[np.ndarray, np.ndarray | None, np.nda
     return minutes, parts, None
 
 
-def _rows_sorted_by_time(table: SparseTimes) -> bool:
-    step = np.diff(table.seconds.astype(np.int64))
-    row_start = np.zeros(len(table.seconds), dtype=bool)
-    row_start[table.indptr[:-1][np.diff(table.indptr) > 0]] = True
-    return bool(np.all((step >= 0) | row_start[1:]))
+def egress_tables(egress: SparseTimes) -> tuple[SparseTimes, SparseTimes]:
+    """Egress as the kernels want it: by stop and by destination, rows sorted by time.
+
+    Sorted rows let the kernels stop scanning at the first walk that is too long.
+    Built once per run and shared by all chunks.
+    """
+    return sort_rows_by_time(egress), sort_rows_by_time(_transpose(egress))
 
 
 def sort_rows_by_time(table: SparseTimes) -> SparseTimes:
@@ -295,7 +298,7 @@ def compute_travel_times(
         raise RoutingError(
             f"parameter 'egress' has {egress.shape[0]} stop rows, the timetable {n_stops}"
         )
-    egress = sort_rows_by_time(_pad_rows(egress, n_stops))
+    egress, egress_by_destination = egress_tables(_pad_rows(egress, n_stops))
     transfers = _pad_rows(
         check_sparse_times(
             "transfers",
@@ -321,6 +324,7 @@ def compute_travel_times(
             transfers=transfers,
             access=_slice_rows(access, start, stop),
             egress=egress,
+            egress_by_destination=egress_by_destination,
             direct=_slice_rows(direct, start, stop),
             departure_s=departure_s,
             n_minutes=n_minutes,

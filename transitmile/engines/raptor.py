@@ -297,22 +297,50 @@ def percentile_index(n, percentile):
 
 @njit(cache=True)
 def _propagate_egress(n_egress, egress_list, egress_flag, tau_ride, egress_ptr, egress_to,
-                      egress_s, latest, dest_arrival):  # fmt: skip
+                      egress_s, egress_t_ptr, egress_t_from, egress_t_s, direct, t0, latest,
+                      dest_arrival):  # fmt: skip
     """Improve destination arrivals from the stops whose best vehicle arrival improved.
 
-    Sparse (only improved stops) and cut at ``latest``: egress rows are sorted by time.
+    Push (few stops improved, the usual range RAPTOR minute): scan the improved
+    stops' egress rows, cut at ``latest`` (rows are sorted by time). Pull (many
+    improved, e.g. the first minute): for each destination scan its stops by
+    increasing egress time and stop once even the earliest vehicle arrival anywhere
+    plus the walk cannot beat the best known arrival, walking door to door or the
+    cutoff. A pulled arrival may stay above the true one only where it is no better
+    than walking or the cutoff, which stays true for earlier minutes too.
     """
     max_rides = tau_ride.shape[0] - 1
+    n_stops = tau_ride.shape[1]
     for e in range(n_egress):
-        s = egress_list[e]
-        egress_flag[s] = 0
-        t_stop = tau_ride[max_rides, s]
-        for j in range(egress_ptr[s], egress_ptr[s + 1]):
-            t_arr = t_stop + egress_s[j]
-            if t_arr >= latest:
+        egress_flag[egress_list[e]] = 0
+    if 4 * n_egress < n_stops:
+        for e in range(n_egress):
+            s = egress_list[e]
+            t_stop = tau_ride[max_rides, s]
+            for j in range(egress_ptr[s], egress_ptr[s + 1]):
+                t_arr = t_stop + egress_s[j]
+                if t_arr >= latest:
+                    break
+                if t_arr < dest_arrival[egress_to[j]]:
+                    dest_arrival[egress_to[j]] = t_arr
+        return
+    earliest = UNREACHED
+    for e in range(n_egress):
+        earliest = min(earliest, tau_ride[max_rides, egress_list[e]])
+    for dst in range(len(dest_arrival)):
+        best = dest_arrival[dst]
+        cap = min(best, latest)
+        if direct[dst] < UNREACHED:
+            cap = min(cap, t0 + direct[dst])
+        for j in range(egress_t_ptr[dst], egress_t_ptr[dst + 1]):
+            walk = egress_t_s[j]
+            if earliest + walk >= cap:
                 break
-            if t_arr < dest_arrival[egress_to[j]]:
-                dest_arrival[egress_to[j]] = t_arr
+            t_arr = tau_ride[max_rides, egress_t_from[j]] + walk
+            if t_arr < cap:
+                cap = t_arr
+                best = t_arr
+        dest_arrival[dst] = best
 
 
 @njit(cache=True)
@@ -335,6 +363,7 @@ def range_raptor_chunk(
     transfer_ptr, transfer_to, transfer_s,
     access_ptr, access_to, access_s,
     egress_ptr, egress_to, egress_s,
+    egress_t_ptr, egress_t_from, egress_t_s,
     direct_ptr, direct_to, direct_s,
     median_iteration, keep_iterations, iterations,
 ):  # fmt: skip
@@ -361,7 +390,9 @@ def range_raptor_chunk(
     percentiles : float64 [n_pct]
     egress_ptr, egress_to, egress_s
         Stop x destination CSR table, each row sorted by ``egress_s`` (see
-        :func:`transitmile.engines.embedded.sort_rows_by_time`).
+        :func:`transitmile.engines.embedded.egress_tables`).
+    egress_t_ptr, egress_t_from, egress_t_s
+        The same table transposed (destination x stop), rows sorted by time.
     median_iteration : int32 [n, n_dest]
         Out: the iteration (``minute * n_draws + draw``) at the median, -1 if unreachable.
     keep_iterations, iterations : bool, int32 [n, n_iter, n_dest]
@@ -429,7 +460,8 @@ def range_raptor_chunk(
             )  # fmt: skip
             # Destination arrivals from later minutes stay valid (one may wait).
             _propagate_egress(n_egress, egress_list, egress_flag, tau_ride, egress_ptr,
-                              egress_to, egress_s, latest, dest_arrival)  # fmt: skip
+                              egress_to, egress_s, egress_t_ptr, egress_t_from, egress_t_s,
+                              direct, t0, latest, dest_arrival)  # fmt: skip
             if not has_headway:
                 _record_iteration(times, mi, dest_arrival, direct, t0, max_time_s)
                 continue
@@ -447,7 +479,8 @@ def range_raptor_chunk(
                     egress_flag, egress_list, 0, False, no_parent,
                 )  # fmt: skip
                 _propagate_egress(n_egress, egress_list, egress_flag, draw_tau_ride,
-                                  egress_ptr, egress_to, egress_s, latest, draw_dest)  # fmt: skip
+                                  egress_ptr, egress_to, egress_s, egress_t_ptr, egress_t_from,
+                                  egress_t_s, direct, t0, latest, draw_dest)  # fmt: skip
                 _record_iteration(times, mi * n_draws + d, draw_dest, direct, t0, max_time_s)
         if keep_iterations:
             iterations[i] = times
