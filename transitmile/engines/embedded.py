@@ -178,23 +178,21 @@ def egress_tables(egress: SparseTimes) -> tuple[SparseTimes, SparseTimes]:
     Sorted rows let the kernels stop scanning at the first walk that is too long.
     Built once per run and shared by all chunks.
     """
-    return sort_rows_by_time(egress), sort_rows_by_time(_transpose(egress))
+    stops = np.repeat(np.arange(egress.shape[0], dtype=np.int32), np.diff(egress.indptr))
+    by_stop = _csr_sorted(stops, egress.indices, egress.seconds, egress.shape)
+    by_destination = _csr_sorted(
+        egress.indices, stops, egress.seconds, (egress.shape[1], egress.shape[0])
+    )
+    return by_stop, by_destination
 
 
-def sort_rows_by_time(table: SparseTimes) -> SparseTimes:
-    """The same table with each row's pairs in increasing time (lets kernels stop early)."""
-    rows = np.repeat(np.arange(table.shape[0], dtype=np.int64), np.diff(table.indptr))
-    order = np.lexsort((table.seconds, rows))
-    return SparseTimes(table.indptr, table.indices[order], table.seconds[order], table.shape)
-
-
-def _transpose(table: SparseTimes) -> SparseTimes:
-    """The same pairs indexed the other way round (CSR of the transpose)."""
-    rows = np.repeat(np.arange(table.shape[0], dtype=np.int32), np.diff(table.indptr))
-    order = np.argsort(table.indices, kind="stable")
-    indptr = np.zeros(table.shape[1] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(table.indices, minlength=table.shape[1]), out=indptr[1:])
-    return SparseTimes(indptr, rows[order], table.seconds[order], (table.shape[1], table.shape[0]))
+def _csr_sorted(rows, cols, seconds, shape) -> SparseTimes:
+    """CSR table from pairs, each row's pairs in increasing time."""
+    key = rows.astype(np.int64) << 32 | seconds.astype(np.int64)
+    order = np.argsort(key)
+    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=shape[0]), out=indptr[1:])
+    return SparseTimes(indptr, cols[order].astype(np.int32), seconds[order], shape)
 
 
 def _check_int(name: str, value, low: int) -> int:
