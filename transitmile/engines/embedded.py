@@ -252,11 +252,14 @@ def compute_travel_times(
         Seconds needed before each boarding; defaults to
         ``settings.min_transfer_time_s`` (R5 applies its board slack to every boarding).
     monte_carlo_draws : int
-        Total draws for headway-based trips over the window (r5py's default 60).
+        Total draws for headway-based trips over the window (r5py's default 60),
+        ``max(1, ceil(draws / n_minutes))`` per minute; ignored (one iteration per
+        minute) when the timetable has no headway-based trips.
     seed : int, optional
         Seed of the draws; defaults to ``settings.random_seed`` (reproducible).
     breakdown : bool
-        Also split each median trip into access, waiting, in-vehicle, transfer and egress.
+        Also split each median trip into access, waiting, in-vehicle, transfer and
+        egress (a second search pass with parent pointers: about 1.3x the time).
     keep_iterations : bool
         Also return every iteration's travel time (large; for diagnostics and tests).
     chunk_size : int
