@@ -356,3 +356,38 @@ def test_monte_carlo_searches_on_real_data_equal_full_searches(oracle_case):
                 np.testing.assert_array_equal(
                     result.iterations[i, m * 2 + d], want, err_msg=f"{origin} {m} {d}"
                 )
+
+
+def test_sparse_egress_equals_a_dense_min_plus_product(poa_cells):
+    # The kernels propagate egress sparsely (push from improved stops, or pull per
+    # destination with pruning bounds). Check against the dense definition: travel
+    # time = min(direct, min over stops of vehicle arrival + egress) - departure,
+    # unreachable from max_time on, with vehicle arrivals per stop from a run whose
+    # "destinations" are the stops themselves.
+    timetable, tables = poa_cells
+    n = timetable.n_stops
+    origins = slice(0, 8)
+    access = tables["access"]
+    lo, hi = access.indptr[origins.start], access.indptr[origins.stop]
+    access8 = SparseTimes(access.indptr[: origins.stop + 1] - lo, access.indices[lo:hi],
+                          access.seconds[lo:hi], (8, access.shape[1]))  # fmt: skip
+    direct = tables["direct"]
+    lo, hi = direct.indptr[0], direct.indptr[8]
+    direct8 = SparseTimes(direct.indptr[:9] - lo, direct.indices[lo:hi], direct.seconds[lo:hi],
+                          (8, direct.shape[1]))  # fmt: skip
+    common = {"departure_s": 14 * 3600, "n_minutes": 5, "max_time_s": 5400,
+              "board_slack_s": 60, "keep_iterations": True, "progress": False}  # fmt: skip
+    identity = sparse_times_from_dense(np.where(np.eye(n, dtype=bool), 0.0, np.inf))
+    at_stops = compute_travel_times(timetable, tables["transfers"], access8, identity, None,
+                                    **common).iterations  # fmt: skip
+    result = compute_travel_times(timetable, tables["transfers"], access8, tables["egress"],
+                                  direct8, **common).iterations  # fmt: skip
+    egress = tables["egress"].to_dense()
+    walk = direct8.to_dense()
+    for o in range(8):
+        for m in range(5):
+            stop_tt = np.where(at_stops[o, m] >= 0, at_stops[o, m], np.inf)
+            transit = np.min(stop_tt[:, None] + egress, axis=0)
+            want = np.minimum(transit, walk[o])
+            want = np.where(want < 5400, want, -1)
+            np.testing.assert_array_equal(result[o, m], want, err_msg=f"origin {o} minute {m}")
