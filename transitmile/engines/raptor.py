@@ -125,7 +125,8 @@ def raptor_rounds(
     pattern_first, pattern_list
         Scratch: ``pattern_first`` all -1 on entry and on exit.
     egress_flag, egress_list, n_egress
-        Stops whose vehicle arrival improved are appended (flag set) for egress.
+        Stops whose best vehicle arrival over all rounds improved are appended (flag
+        set) for egress; the caller clears the flags.
     record, parent
         When ``record``, ``parent[:, k, s]`` (int32 ``[N_PARENT_ROWS, max_rides + 1,
         n_stops]``) stores how labels ``(k, s)`` were last improved: the ride (pattern,
