@@ -203,3 +203,191 @@ def test_range_raptor_minutes_match_the_oracle(oracle_case):
             want = np.where(vehicle >= 0, vehicle - t0, -1)
             got = result.iterations[i, m]
             np.testing.assert_array_equal(got, want, err_msg=f"origin {origin} minute {m}")
+
+
+# Properties on the whole Porto Alegre network, hexgrid cells to hexgrid cells, with a
+# crow-fly walking stand-in for the street tables (3.6 km/h, 15-minute limit).
+
+
+def _crow_fly(lat1, lon1, lat2, lon2, max_s: float) -> SparseTimes:
+    p1, p2 = np.radians(lat1)[:, None], np.radians(lat2)[None, :]
+    dl = np.radians(lon2)[None, :] - np.radians(lon1)[:, None]
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    seconds = np.rint(2 * 6_371_000 * np.arcsin(np.sqrt(h)) / 1.0)  # 3.6 km/h = 1 m/s
+    return sparse_times_from_dense(seconds, max_s=max_s)
+
+
+@pytest.fixture(scope="module")
+def poa_cells(poa_feed):
+    import pandas as pd
+
+    from transitmile.data import fetch_file
+
+    cells = pd.read_csv(fetch_file("poa_hexgrid.csv"))
+    stops = poa_feed.stops[poa_feed.stops["stop_id"].isin(poa_feed.stop_times["stop_id"])]
+    timetable = compile_timetable(poa_feed, stops["stop_id"].tolist())
+    slat, slon = stops["stop_lat"].to_numpy(), stops["stop_lon"].to_numpy()
+    clat, clon = cells["lat"].to_numpy(), cells["lon"].to_numpy()
+    origins = np.random.default_rng(3).choice(len(cells), size=40, replace=False)
+    olat, olon = clat[origins], clon[origins]
+    within = 15 * 60
+    tables = {
+        "transfers": _crow_fly(slat, slon, slat, slon, 600),
+        "access": _crow_fly(olat, olon, slat, slon, within),
+        "egress": _crow_fly(slat, slon, clat, clon, within),
+        "direct": _crow_fly(olat, olon, clat, clon, within),
+    }
+    return timetable, tables
+
+
+def _route(poa_cells, **kwargs):
+    timetable, tables = poa_cells
+    params = {
+        "departure_s": 14 * 3600,
+        "n_minutes": 10,
+        "percentiles": (25, 50, 75),
+        "board_slack_s": 60,
+        "progress": False,
+    }
+    params.update(kwargs)
+    return compute_travel_times(
+        timetable, tables["transfers"], tables["access"], tables["egress"], tables["direct"],
+        **params,
+    )  # fmt: skip
+
+
+def _as_inf(iterations: np.ndarray) -> np.ndarray:
+    return np.where(iterations < 0, np.inf, iterations.astype(float))
+
+
+def test_percentiles_are_ordered(poa_cells):
+    result = _route(poa_cells)
+    p25, p50, p75 = (result.minutes[..., q] for q in range(3))
+    reached = np.isfinite(p75)
+    assert reached.mean() > 0.5
+    assert np.all(np.isfinite(p25[reached]) & np.isfinite(p50[reached]))
+    assert np.all(p25[reached] <= p50[reached]) and np.all(p50[reached] <= p75[reached])
+    # NaN at a lower percentile implies NaN above it.
+    assert not np.any(np.isnan(p25) & np.isfinite(p50))
+
+
+def test_more_rides_are_never_slower(poa_cells):
+    previous = None
+    for rides in (1, 2, 3, 8):
+        now = _as_inf(_route(poa_cells, max_rides=rides, keep_iterations=True).iterations)
+        if previous is not None:
+            assert np.all(now <= previous)
+            assert np.any(now < previous)  # extra rides help somewhere
+        previous = now
+
+
+def test_widening_the_window_keeps_the_minutes_inside_it(poa_cells):
+    # Range RAPTOR reuses labels from later minutes: a wider window (more minutes
+    # after, and before) must leave each shared departure minute exactly as it was.
+    narrow = _route(poa_cells, departure_s=14 * 3600 + 300, n_minutes=5, keep_iterations=True)
+    wide = _route(poa_cells, departure_s=14 * 3600, n_minutes=20, keep_iterations=True)
+    np.testing.assert_array_equal(narrow.iterations, wide.iterations[:, 5:10])
+    single = _route(poa_cells, departure_s=14 * 3600 + 420, n_minutes=1, keep_iterations=True)
+    np.testing.assert_array_equal(single.iterations[:, 0], wide.iterations[:, 7])
+
+
+def test_breakdown_adds_up_to_the_median(poa_cells):
+    result = _route(poa_cells, percentiles=(50,), breakdown=True, keep_iterations=True)
+    parts = result.breakdown
+    total = sum(parts[k] for k in parts)
+    transit = np.isfinite(total)
+    assert transit.mean() > 0.3
+    # Parts are seconds / 60 of the median iteration; the reported minutes floor it.
+    np.testing.assert_array_equal(np.floor(total[transit] + 1e-9), result.minutes[..., 0][transit])
+    for k in parts:
+        assert np.all(parts[k][transit] >= 0), k
+    assert np.all(parts["in_vehicle"][transit] > 0)
+    assert np.all(parts["waiting"][transit] >= 1)  # board slack before every boarding
+    # Where walking door to door wins, there is no breakdown.
+    walk = np.isfinite(result.minutes[..., 0]) & ~transit
+    assert walk.any()
+
+
+def test_monte_carlo_searches_on_real_data_equal_full_searches(oracle_case):
+    # Pretend the Trensurb metro runs by headway (each rail pattern its own block,
+    # 10-minute headway): every iteration's draw search, started from the scheduled
+    # labels, must equal a plain RAPTOR search with that iteration's phases.
+    import dataclasses
+
+    from transitmile.engines.embedded import draw_phase_offsets
+
+    timetable, transfers, _ = oracle_case
+    rail = np.array([r.startswith("poa_trensurb:") for r in timetable.pattern_route_ids])
+    block = np.full(timetable.n_patterns, -1, dtype=np.int32)
+    block[rail] = np.arange(rail.sum())
+    timetable = dataclasses.replace(
+        timetable,
+        pattern_block=block,
+        block_ids=np.arange(rail.sum(), dtype=np.int64),
+        block_headway_s=np.full(rail.sum(), 600, dtype=np.int32),
+    )
+    n = timetable.n_stops
+    rail_stops = np.unique(
+        np.concatenate([timetable.pattern_stops[timetable.pattern_stop_ptr[p] : timetable.pattern_stop_ptr[p + 1]] for p in np.flatnonzero(rail)])
+    )  # fmt: skip
+    rng = np.random.default_rng(11)
+    origins = np.concatenate(
+        [rng.choice(rail_stops, 3, replace=False), rng.choice(n, 3, replace=False)]
+    )
+    access = sparse_times_from_dense(np.where(origins[:, None] == np.arange(n), 0.0, np.inf))
+    identity = sparse_times_from_dense(np.where(np.eye(n, dtype=bool), 0.0, np.inf))
+    departure, n_minutes = START + 15 * 60, 3
+    result = compute_travel_times(
+        timetable, transfers, access, identity, None, departure_s=departure,
+        n_minutes=n_minutes, max_time_s=4 * 3600, max_rides=8, board_slack_s=SLACK,
+        monte_carlo_draws=6, seed=3, keep_iterations=True, progress=False,
+    )  # fmt: skip
+    offsets = draw_phase_offsets(timetable, n_minutes, 6, 3)
+    assert result.n_iterations == 6 and offsets.shape[1] == 2
+    for i, origin in enumerate(origins):
+        for m in range(n_minutes):
+            t0 = departure + 60 * m
+            for d in range(2):
+                _, vehicle = stop_arrival_times(
+                    timetable, transfers, int(origin), t0, max_rides=8, board_slack_s=SLACK,
+                    max_time_s=4 * 3600, block_offsets=offsets[m, d],
+                )  # fmt: skip
+                want = np.where(vehicle >= 0, vehicle - t0, -1)
+                np.testing.assert_array_equal(
+                    result.iterations[i, m * 2 + d], want, err_msg=f"{origin} {m} {d}"
+                )
+
+
+def test_sparse_egress_equals_a_dense_min_plus_product(poa_cells):
+    # The kernels propagate egress sparsely (push from improved stops, or pull per
+    # destination with pruning bounds). Check against the dense definition: travel
+    # time = min(direct, min over stops of vehicle arrival + egress) - departure,
+    # unreachable from max_time on, with vehicle arrivals per stop from a run whose
+    # "destinations" are the stops themselves.
+    timetable, tables = poa_cells
+    n = timetable.n_stops
+    origins = slice(0, 8)
+    access = tables["access"]
+    lo, hi = access.indptr[origins.start], access.indptr[origins.stop]
+    access8 = SparseTimes(access.indptr[: origins.stop + 1] - lo, access.indices[lo:hi],
+                          access.seconds[lo:hi], (8, access.shape[1]))  # fmt: skip
+    direct = tables["direct"]
+    lo, hi = direct.indptr[0], direct.indptr[8]
+    direct8 = SparseTimes(direct.indptr[:9] - lo, direct.indices[lo:hi], direct.seconds[lo:hi],
+                          (8, direct.shape[1]))  # fmt: skip
+    common = {"departure_s": 14 * 3600, "n_minutes": 5, "max_time_s": 5400,
+              "board_slack_s": 60, "keep_iterations": True, "progress": False}  # fmt: skip
+    identity = sparse_times_from_dense(np.where(np.eye(n, dtype=bool), 0.0, np.inf))
+    at_stops = compute_travel_times(timetable, tables["transfers"], access8, identity, None,
+                                    **common).iterations  # fmt: skip
+    result = compute_travel_times(timetable, tables["transfers"], access8, tables["egress"],
+                                  direct8, **common).iterations  # fmt: skip
+    egress = tables["egress"].to_dense()
+    walk = direct8.to_dense()
+    for o in range(8):
+        for m in range(5):
+            stop_tt = np.where(at_stops[o, m] >= 0, at_stops[o, m], np.inf)
+            transit = np.min(stop_tt[:, None] + egress, axis=0)
+            want = np.minimum(transit, walk[o])
+            want = np.where(want < 5400, want, -1)
+            np.testing.assert_array_equal(result[o, m], want, err_msg=f"origin {o} minute {m}")

@@ -138,6 +138,18 @@ def test_trip_at_minute_seven_of_a_ten_minute_window():
     )
 
 
+def test_breakdown_of_a_median_trip_found_at_a_later_minute():
+    # Same trip as above. The median iteration is minute 3 (leaves at 180 s): range
+    # RAPTOR reuses the minute-7 labels, so the breakdown must show the wait at A:
+    # access 0, waiting 180..420 = 4 min, in-vehicle 420..720 = 5 min: 9 min.
+    feed = hand_feed({"t": ("R", [("A", 420, 420), ("B", 720, 720)])})
+    result = run(feed, ["A", "B"], access=[[0, INF]], egress=[[INF], [0]], n_minutes=10,
+                 breakdown=True)  # fmt: skip
+    parts = {k: v[0, 0] for k, v in result.breakdown.items()}
+    assert parts == {"access": 0, "waiting": 4, "in_vehicle": 5, "transfer": 0, "egress": 0}
+    assert result.minutes[0, 0, 0] == 9
+
+
 # Line 1 A -> B arrives at B at 900. Line 2 leaves B at 960 (arrives C 1500) and at
 # 1560 (arrives C 2100). Destination 0 is 60 s from C.
 CONNECTION = hand_feed(
@@ -307,7 +319,8 @@ def test_max_rides(rides, minutes):
 
 def test_direct_walk_and_max_time():
     # Transit reaches destination 0 at 1320 s (22 min); walking takes 1000 s (16 min).
-    # Destination 1 only by transit at 22 min; with max_time 1200 s it is unreachable.
+    # Destination 1 only by transit, 1320 s. As R5, a time must be *below* max_time:
+    # max_time 1320 s makes destination 1 unreachable, 1321 s keeps it.
     kwargs = {
         "access": [[300, INF, INF]],
         "egress": [[INF, INF], [INF, INF], [120, 120]],
@@ -316,7 +329,9 @@ def test_direct_walk_and_max_time():
     }
     result = run(LINE, ["A", "B", "C"], **kwargs)
     np.testing.assert_array_equal(result.minutes[0, :, 0], [16, 22])
-    result = run(LINE, ["A", "B", "C"], max_time_s=1200, **kwargs)
+    result = run(LINE, ["A", "B", "C"], max_time_s=1321, **kwargs)
+    np.testing.assert_array_equal(result.minutes[0, :, 0], [16, 22])
+    result = run(LINE, ["A", "B", "C"], max_time_s=1320, **kwargs)
     np.testing.assert_array_equal(result.minutes[0, :, 0], [16, np.nan])
 
 
@@ -351,7 +366,7 @@ def test_frequency_route_waits_follow_the_monte_carlo_draws():
     timetable = compile_timetable(FREQUENCY, ["A", "B"])
     assert timetable.has_headway_trips
     assert list(timetable.block_headway_s) == [600]
-    offsets = draw_phase_offsets(timetable, 1, 60, seed=42)[:, 0]
+    offsets = draw_phase_offsets(timetable, 1, 60, seed=42)[0, :, 0]
     assert offsets.shape == (60,)
     assert offsets.min() >= 0 and offsets.max() < 600
     times = np.sort(offsets + 300)
@@ -432,3 +447,85 @@ def test_bad_input_gets_clear_errors():
     with pytest.raises(RoutingError, match="percentiles"):
         run(LINE, ["A", "B", "C"], access=[[0, INF, INF]], egress=[[0], [0], [0]],
             percentiles=(0,))  # fmt: skip
+
+
+def test_a_chunk_is_a_self_contained_picklable_unit():
+    # What a worker would receive: run it after a pickle round trip, same answer as
+    # the in-process entry point (origin 0 from A: 26 min, see the slack test).
+    from transitmile.engines.embedded import RaptorChunk, egress_tables, run_chunk
+
+    timetable = compile_timetable(CONNECTION, ["A", "B", "C"])
+    egress, by_destination = egress_tables(sparse_times_from_dense(np.array([[INF], [INF], [60]])))
+    chunk = RaptorChunk(
+        timetable=timetable,
+        transfers=sparse_times_from_dense(np.full((3, 3), INF)),
+        access=sparse_times_from_dense(np.array([[0, INF, INF]])),
+        egress=egress,
+        egress_by_destination=by_destination,
+        direct=sparse_times_from_dense(np.array([[INF]])),
+        departure_s=0,
+        n_minutes=1,
+        percentiles=np.array([50.0]),
+        max_time_s=7200,
+        max_rides=8,
+        board_slack_s=60,
+        block_offsets=np.zeros((1, 1, 0), dtype=np.int32),
+    )
+    minutes, parts, iterations = run_chunk(pickle.loads(pickle.dumps(chunk)))
+    assert minutes[0, 0, 0] == 26
+    assert parts is None and iterations is None
+
+
+def test_a_timetable_without_rides_still_walks():
+    # A one-stop trip carries nobody: no patterns. Walking door to door still works.
+    feed = hand_feed({"t": ("R", [("A", 600, 600)])})
+    timetable = compile_timetable(feed, ["A", "B"])
+    assert timetable.n_patterns == 0
+    result = run(feed, ["A", "B"], access=[[0, INF]], egress=[[INF], [0]], direct=[[700]])
+    assert result.minutes[0, 0, 0] == 11
+
+
+def test_monte_carlo_draw_searches_equal_full_searches_with_the_same_phases():
+    # Headway route F (A -> B every 10 min, as above) fed by a scheduled bus O -> A
+    # (leaves O at 3500, at A 3550) and feeding a scheduled line B -> C every 4 min.
+    # Each iteration (minute, draw) starts from the scheduled labels and only adds
+    # what the re-phased headway trips give; it must equal a plain RAPTOR search of
+    # the timetable with that draw's phases applied to every pattern.
+    from transitmile.engines.embedded import stop_arrival_times
+
+    trips = dict(HEADWAY_TRIPS)
+    trips["feeder"] = ("S0", [("O", 3500, 3500), ("A", 3550, 3550)])
+    for j in range(25):
+        t = 3700 + 240 * j
+        trips[f"s1-{j}"] = ("S1", [("B", t, t), ("C", t + 200, t + 200)])
+    feed = hand_feed(trips, headway={t: (7, 600.0) for t in HEADWAY_TRIPS})
+    stops = ["O", "A", "B", "C"]
+    timetable = compile_timetable(feed, stops)
+    n_minutes, seed = 10, 5
+    access = [[0, INF, INF, INF], [INF, 0, INF, INF]]
+    egress = [[INF, INF], [INF, INF], [0, INF], [INF, 0]]
+    result = run(feed, stops, access=access, egress=egress, departure_s=3400,
+                 n_minutes=n_minutes, monte_carlo_draws=60, seed=seed, board_slack_s=60,
+                 keep_iterations=True)  # fmt: skip
+    offsets = draw_phase_offsets(timetable, n_minutes, 60, seed)
+    assert offsets.shape == (10, 6, 1) and result.n_iterations == 60
+    for origin, origin_stop in enumerate((0, 1)):
+        for minute in range(n_minutes):
+            t0 = 3400 + 60 * minute
+            for draw in range(6):
+                _, vehicle = stop_arrival_times(timetable, None, origin_stop, t0,
+                                                board_slack_s=60, block_offsets=offsets[minute, draw])  # fmt: skip
+                want = np.where(vehicle[[2, 3]] >= 0, vehicle[[2, 3]] - t0, -1)
+                got = result.iterations[origin, minute * 6 + draw]
+                np.testing.assert_array_equal(got, want, err_msg=f"{origin} {minute} {draw}")
+    # The draws matter: travel times to C vary between draws of one minute.
+    assert len(np.unique(result.iterations[1, :6, 1])) > 1
+    # The breakdown of the median draw adds up to the median travel time.
+    median = run(feed, stops, access=access, egress=egress, departure_s=3400,
+                 n_minutes=n_minutes, monte_carlo_draws=60, seed=seed, board_slack_s=60,
+                 breakdown=True)  # fmt: skip
+    # From O the feeder runs once (minute 0 only): the median is unreachable there.
+    total = sum(median.breakdown.values())
+    assert np.all(np.isnan(median.minutes[0])) and np.all(np.isnan(total[0]))
+    np.testing.assert_array_equal(np.floor(total[1] + 1e-9), median.minutes[1, :, 0])
+    assert np.all(median.breakdown["in_vehicle"][1] >= 5)  # at least the 300 s headway ride

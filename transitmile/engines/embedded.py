@@ -34,6 +34,7 @@ __all__ = [
     "draw_phase_offsets",
     "run_chunk",
     "stop_arrival_times",
+    "egress_tables",
 ]
 
 BREAKDOWN_PARTS = ("access", "waiting", "in_vehicle", "transfer", "egress")
@@ -78,7 +79,8 @@ class RaptorChunk:
     timetable: Timetable
     transfers: SparseTimes
     access: SparseTimes  # rows = this chunk's origins only
-    egress: SparseTimes
+    egress: SparseTimes  # stop x destination, rows sorted by time (see egress_tables)
+    egress_by_destination: SparseTimes  # the transpose, rows sorted by time
     direct: SparseTimes  # rows = this chunk's origins only
     departure_s: int
     n_minutes: int
@@ -86,7 +88,7 @@ class RaptorChunk:
     max_time_s: int
     max_rides: int
     board_slack_s: int
-    block_offsets: np.ndarray  # int32 [draws per minute, n_blocks]
+    block_offsets: np.ndarray  # int32 [n_minutes, draws per minute, n_blocks]
     breakdown: bool = False
     keep_iterations: bool = False
 
@@ -94,22 +96,22 @@ class RaptorChunk:
 def draw_phase_offsets(
     timetable: Timetable, n_minutes: int, monte_carlo_draws: int, seed: int | None
 ) -> np.ndarray:
-    """Monte Carlo phase offsets of headway blocks, ``int32 [draws per minute, n_blocks]``.
+    """Monte Carlo phase offsets of headway blocks, ``int32 [n_minutes, draws, n_blocks]``.
 
-    As R5 (Conway, Byrd, van der Linden 2017), each draw shifts every headway block
-    by a uniform offset in ``[0, headway)`` seconds; ``monte_carlo_draws`` in total are
-    spread over the window, ``max(1, ceil(draws / n_minutes))`` per minute. Unlike R5,
-    a draw keeps its phases for all minutes of the window so range RAPTOR can reuse
-    labels between minutes (one sweep per draw). A timetable without headway trips
-    gets one draw of zeros: exactly one iteration per minute.
+    As R5 (Conway, Byrd, van der Linden 2017), ``monte_carlo_draws`` in total are
+    spread over the window, ``max(1, ceil(draws / n_minutes))`` per departure minute,
+    and each draw shifts every headway block by its own uniform offset in
+    ``[0, headway)`` seconds, drawn anew for every minute and draw. Reproducible:
+    numpy's ``default_rng(seed)``. A timetable without headway trips gets
+    ``[n_minutes, 1, 0]``: exactly one iteration per minute.
     """
     n_blocks = len(timetable.block_ids)
     if n_blocks == 0:
-        return np.zeros((1, 0), dtype=np.int32)
+        return np.zeros((n_minutes, 1, 0), dtype=np.int32)
     per_minute = max(1, math.ceil(monte_carlo_draws / n_minutes))
     rng = np.random.default_rng(settings.random_seed if seed is None else seed)
-    unit = rng.random((per_minute, n_blocks))
-    return np.floor(unit * timetable.block_headway_s[None, :]).astype(np.int32)
+    unit = rng.random((n_minutes, per_minute, n_blocks))
+    return np.floor(unit * timetable.block_headway_s).astype(np.int32)
 
 
 def _slice_rows(table: SparseTimes, start: int, stop: int) -> SparseTimes:
@@ -132,9 +134,10 @@ def run_chunk(chunk: RaptorChunk) -> tuple[np.ndarray, np.ndarray | None, np.nda
     iterations : int32 ``[n, n_iter, n_dest]`` seconds (-1 unreachable) or None
     """
     tt = chunk.timetable
+    egress, egress_t = chunk.egress, chunk.egress_by_destination
     n = chunk.access.shape[0]
-    n_dest = chunk.egress.shape[1]
-    n_draws = chunk.block_offsets.shape[0]
+    n_dest = egress.shape[1]
+    n_draws = chunk.block_offsets.shape[1]
     median_iteration = np.full((n, n_dest), -1, dtype=np.int32)
     shape = (n, chunk.n_minutes * n_draws, n_dest) if chunk.keep_iterations else (1, 1, 1)
     iterations = np.empty(shape, dtype=np.int32)
@@ -149,15 +152,15 @@ def run_chunk(chunk: RaptorChunk) -> tuple[np.ndarray, np.ndarray | None, np.nda
     minutes = raptor.range_raptor_chunk(
         origins, chunk.departure_s, chunk.n_minutes, chunk.max_rides, chunk.board_slack_s,
         chunk.max_time_s, chunk.percentiles, chunk.block_offsets, n_dest, *network,
-        chunk.egress.indptr, chunk.egress.indices, chunk.egress.seconds,
+        egress.indptr, egress.indices, egress.seconds,
+        egress_t.indptr, egress_t.indices, egress_t.seconds,
         chunk.direct.indptr, chunk.direct.indices, chunk.direct.seconds,
         median_iteration, chunk.keep_iterations, iterations,
     )  # fmt: skip
     parts = None
     if chunk.breakdown:
-        egress_t = _transpose(chunk.egress)
         parts = raptor.breakdown_chunk_kernel(
-            origins, chunk.departure_s, n_draws, chunk.max_rides, chunk.board_slack_s,
+            origins, chunk.departure_s, chunk.n_minutes, chunk.max_rides, chunk.board_slack_s,
             chunk.max_time_s, chunk.block_offsets, n_dest, *network,
             egress_t.indptr, egress_t.indices, egress_t.seconds,
             chunk.direct.indptr, chunk.direct.indices, chunk.direct.seconds,
@@ -169,13 +172,27 @@ def run_chunk(chunk: RaptorChunk) -> tuple[np.ndarray, np.ndarray | None, np.nda
     return minutes, parts, None
 
 
-def _transpose(table: SparseTimes) -> SparseTimes:
-    """The same pairs indexed the other way round (CSR of the transpose)."""
-    rows = np.repeat(np.arange(table.shape[0], dtype=np.int32), np.diff(table.indptr))
-    order = np.argsort(table.indices, kind="stable")
-    indptr = np.zeros(table.shape[1] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(table.indices, minlength=table.shape[1]), out=indptr[1:])
-    return SparseTimes(indptr, rows[order], table.seconds[order], (table.shape[1], table.shape[0]))
+def egress_tables(egress: SparseTimes) -> tuple[SparseTimes, SparseTimes]:
+    """Egress as the kernels want it: by stop and by destination, rows sorted by time.
+
+    Sorted rows let the kernels stop scanning at the first walk that is too long.
+    Built once per run and shared by all chunks.
+    """
+    stops = np.repeat(np.arange(egress.shape[0], dtype=np.int32), np.diff(egress.indptr))
+    by_stop = _csr_sorted(stops, egress.indices, egress.seconds, egress.shape)
+    by_destination = _csr_sorted(
+        egress.indices, stops, egress.seconds, (egress.shape[1], egress.shape[0])
+    )
+    return by_stop, by_destination
+
+
+def _csr_sorted(rows, cols, seconds, shape) -> SparseTimes:
+    """CSR table from pairs, each row's pairs in increasing time."""
+    key = rows.astype(np.int64) << 32 | seconds.astype(np.int64)
+    order = np.argsort(key)
+    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=shape[0]), out=indptr[1:])
+    return SparseTimes(indptr, cols[order].astype(np.int32), seconds[order], shape)
 
 
 def _check_int(name: str, value, low: int) -> int:
@@ -227,18 +244,22 @@ def compute_travel_times(
     percentiles : sequence of int
         Percentiles of the travel times over all iterations (R5's method).
     max_time_s : int
-        Longer trips are unreachable (NaN).
+        Trips of this duration or longer are unreachable (NaN), as in R5, which keeps
+        a travel time only if it is below the cutoff (``PerTargetPropagater``).
     max_rides : int
         Maximum public transport rides (RAPTOR rounds).
     board_slack_s : int, optional
         Seconds needed before each boarding; defaults to
         ``settings.min_transfer_time_s`` (R5 applies its board slack to every boarding).
     monte_carlo_draws : int
-        Total draws for headway-based trips over the window (r5py's default 60).
+        Total draws for headway-based trips over the window (r5py's default 60),
+        ``max(1, ceil(draws / n_minutes))`` per minute; ignored (one iteration per
+        minute) when the timetable has no headway-based trips.
     seed : int, optional
         Seed of the draws; defaults to ``settings.random_seed`` (reproducible).
     breakdown : bool
-        Also split each median trip into access, waiting, in-vehicle, transfer and egress.
+        Also split each median trip into access, waiting, in-vehicle, transfer and
+        egress (a second search pass with parent pointers: about 1.3x the time).
     keep_iterations : bool
         Also return every iteration's travel time (large; for diagnostics and tests).
     chunk_size : int
@@ -278,7 +299,7 @@ def compute_travel_times(
         raise RoutingError(
             f"parameter 'egress' has {egress.shape[0]} stop rows, the timetable {n_stops}"
         )
-    egress = _pad_rows(egress, n_stops)
+    egress, egress_by_destination = egress_tables(_pad_rows(egress, n_stops))
     transfers = _pad_rows(
         check_sparse_times(
             "transfers",
@@ -294,7 +315,7 @@ def compute_travel_times(
 
     minutes = np.full((n_orig, n_dest, len(pcts)), np.nan)
     parts = {k: np.full((n_orig, n_dest), np.nan) for k in BREAKDOWN_PARTS} if breakdown else None
-    n_iter = n_minutes * offsets.shape[0]
+    n_iter = n_minutes * offsets.shape[1]
     iterations = np.empty((n_orig, n_iter, n_dest), np.int32) if keep_iterations else None
     starts = range(0, n_orig, chunk_size)
     for start in progress_bar(starts, progress=progress, desc="routing", unit="chunk"):
@@ -304,6 +325,7 @@ def compute_travel_times(
             transfers=transfers,
             access=_slice_rows(access, start, stop),
             egress=egress,
+            egress_by_destination=egress_by_destination,
             direct=_slice_rows(direct, start, stop),
             departure_s=departure_s,
             n_minutes=n_minutes,
@@ -403,7 +425,8 @@ def stop_arrival_times(
     tt = timetable
     raptor.raptor_rounds(
         max_rides, slack, latest, tt.pattern_stop_ptr, tt.pattern_stops, tt.pattern_time_ptr,
-        tt.arrivals, tt.departures, shift, tt.stop_pattern_ptr, tt.stop_pattern,
+        tt.arrivals, tt.departures, shift, tt.pattern_block, 0, np.zeros(0, np.int32),
+        tt.stop_pattern_ptr, tt.stop_pattern,
         tt.stop_position, transfers.indptr, transfers.indices, transfers.seconds, tau,
         tau_ride, marked, n_marked, flag, np.full(tt.n_patterns, -1, np.int32),
         np.empty(tt.n_patterns, np.int32), np.zeros(n_stops, np.int8), egress_list, 0, False,

@@ -15,7 +15,15 @@ Conventions borrowed from R5 (Conveyal), so that results compare with r5py:
   arrival with *at most* ``k`` rides), which keeps label reuse across minutes exact
   when the number of rides is limited;
 - egress to destinations and walking transfers start only from arrivals by vehicle
-  (no walk - walk chains), as R5 propagates ``bestNonTransferTimes``.
+  (no walk - walk chains), as R5 propagates ``bestNonTransferTimes``;
+- headway-based trips (Monte Carlo, Conway, Byrd, van der Linden 2017): the
+  scheduled search leaves them out; each draw of each minute starts from a copy of
+  the scheduled labels with the headway blocks shifted by fresh random phases, as
+  R5's FastRaptorWorker frequency search;
+- percentiles over iterations by R5's ``TravelTimeReducer.findPercentileIndex``
+  (``ceil(p / 100 * n) - 1`` into the sorted seconds, no interpolation), minutes by
+  integer division (``convertToMinutes``), and a travel time counts only if it is
+  below the cutoff (``PerTargetPropagater``: ``timeAtTarget < cutoffSeconds``).
 
 Every function here is a plain ``@njit`` kernel over arrays; the Python side
 (:mod:`transitmile.engines.embedded`) validates inputs and shapes results.
@@ -37,12 +45,17 @@ N_PARENT_ROWS = 6
 
 @njit(cache=True, inline="always")
 def _carry_down(labels, k, stop, value):
-    """Propagate an improved label to the later rounds (``tau[k]`` <= ``tau[k-1]``)."""
-    for j in range(k + 1, labels.shape[0]):
+    """Propagate an improved label to the later rounds (``tau[k]`` <= ``tau[k-1]``).
+
+    Returns True when the last round improved too (a new best over all rounds).
+    """
+    last = labels.shape[0] - 1
+    for j in range(k + 1, last + 1):
         if labels[j, stop] > value:
             labels[j, stop] = value
         else:
-            break
+            return False
+    return True
 
 
 @njit(cache=True, inline="always")
@@ -70,6 +83,9 @@ def raptor_rounds(
     arrivals,
     departures,
     pattern_shift,
+    pattern_block,
+    headway_mode,
+    headway_patterns,
     stop_pattern_ptr,
     stop_pattern,
     stop_position,
@@ -93,6 +109,14 @@ def raptor_rounds(
 
     Parameters
     ----------
+    pattern_shift : int32 [n_patterns]
+        Seconds added to every time of a pattern (Monte Carlo phase of headway blocks).
+    pattern_block, headway_mode, headway_patterns
+        ``headway_mode`` 0: every pattern (scheduled or shifted headway) is an ordinary
+        pattern. 1: scheduled search, headway patterns are left out. 2: Monte Carlo
+        draw search starting from the scheduled labels (R5's frequency search): every
+        headway pattern (``headway_patterns``) is scanned in every round, scheduled
+        patterns only from stops improved in this draw.
     tau, tau_ride : int32 [max_rides + 1, n_stops]
         Best arrival (seconds) with at most ``k`` rides, by any means / by vehicle.
         Updated in place; keep them between minutes for range RAPTOR.
@@ -101,12 +125,14 @@ def raptor_rounds(
     pattern_first, pattern_list
         Scratch: ``pattern_first`` all -1 on entry and on exit.
     egress_flag, egress_list, n_egress
-        Stops whose vehicle arrival improved are appended (flag set) for egress.
+        Stops whose best vehicle arrival over all rounds improved are appended (flag
+        set) for egress; the caller clears the flags.
     record, parent
         When ``record``, ``parent[:, k, s]`` (int32 ``[N_PARENT_ROWS, max_rides + 1,
         n_stops]``) stores how labels ``(k, s)`` were last improved: the ride (pattern,
         trip, boarding and alighting positions) and the walking transfer (from stop,
-        seconds). Only meaningful for a fresh single-minute search.
+        seconds). Labels reused from later minutes keep the parents they were set
+        with, so the pointers describe the current labels after every call.
 
     Returns
     -------
@@ -116,7 +142,7 @@ def raptor_rounds(
     new_list = np.empty_like(marked_list)
     ride_list = np.empty_like(marked_list)
     for k in range(1, max_rides + 1):
-        if n_marked == 0:
+        if n_marked == 0 and headway_mode != 2:
             break
         # Patterns through marked stops, scanned from the first marked position.
         n_pat = 0
@@ -126,12 +152,22 @@ def raptor_rounds(
             for j in range(stop_pattern_ptr[s], stop_pattern_ptr[s + 1]):
                 p = stop_pattern[j]
                 pos = stop_position[j]
+                if headway_mode == 1 and pattern_block[p] >= 0:
+                    continue
                 if pattern_first[p] < 0:
                     pattern_list[n_pat] = p
                     n_pat += 1
                     pattern_first[p] = pos
                 elif pos < pattern_first[p]:
                     pattern_first[p] = pos
+        if headway_mode == 2:
+            # Any labelled stop may board a re-phased headway trip: scan them all.
+            for h in range(len(headway_patterns)):
+                p = headway_patterns[h]
+                if pattern_first[p] < 0:
+                    pattern_list[n_pat] = p
+                    n_pat += 1
+                pattern_first[p] = 0
         n_new = 0
         n_ride = 0
         for i in range(n_pat):
@@ -152,7 +188,7 @@ def raptor_rounds(
                     if t_arr <= latest_arrival:
                         if t_arr < tau_ride[k, s]:
                             tau_ride[k, s] = t_arr
-                            _carry_down(tau_ride, k, s, t_arr)
+                            best_overall = _carry_down(tau_ride, k, s, t_arr)
                             if record:
                                 parent[RIDE_PATTERN, k, s] = p
                                 parent[RIDE_TRIP, k, s] = trip
@@ -162,7 +198,10 @@ def raptor_rounds(
                                 stop_flag[s] |= 2
                                 ride_list[n_ride] = s
                                 n_ride += 1
-                            if egress_flag[s] == 0:
+                            # Egress only from a new best over all rounds: a round-k
+                            # improvement that a path with more rides already beats
+                            # cannot improve any destination.
+                            if best_overall and egress_flag[s] == 0:
                                 egress_flag[s] = 1
                                 egress_list[n_egress] = s
                                 n_egress += 1
@@ -257,6 +296,65 @@ def percentile_index(n, percentile):
     return max(0, int(np.ceil(percentile / 100.0 * n)) - 1)
 
 
+@njit(cache=True)
+def _propagate_egress(n_egress, egress_list, egress_flag, tau_ride, egress_ptr, egress_to,
+                      egress_s, egress_t_ptr, egress_t_from, egress_t_s, direct, t0, latest,
+                      dest_arrival):  # fmt: skip
+    """Improve destination arrivals from the stops whose best vehicle arrival improved.
+
+    Push (few stops improved, the usual range RAPTOR minute): scan the improved
+    stops' egress rows, cut at ``latest`` (rows are sorted by time). Pull (many
+    improved, e.g. the first minute): for each destination scan its stops by
+    increasing egress time and stop once even the earliest vehicle arrival anywhere
+    plus the walk cannot beat the best known arrival, walking door to door or the
+    cutoff. A pulled arrival may stay above the true one only where it is no better
+    than walking or the cutoff, which stays true for earlier minutes too.
+    """
+    max_rides = tau_ride.shape[0] - 1
+    n_stops = tau_ride.shape[1]
+    for e in range(n_egress):
+        egress_flag[egress_list[e]] = 0
+    if 4 * n_egress < n_stops:
+        for e in range(n_egress):
+            s = egress_list[e]
+            t_stop = tau_ride[max_rides, s]
+            for j in range(egress_ptr[s], egress_ptr[s + 1]):
+                t_arr = t_stop + egress_s[j]
+                if t_arr >= latest:
+                    break
+                if t_arr < dest_arrival[egress_to[j]]:
+                    dest_arrival[egress_to[j]] = t_arr
+        return
+    earliest = UNREACHED
+    for e in range(n_egress):
+        earliest = min(earliest, tau_ride[max_rides, egress_list[e]])
+    for dst in range(len(dest_arrival)):
+        best = dest_arrival[dst]
+        cap = min(best, latest)
+        if direct[dst] < UNREACHED:
+            cap = min(cap, t0 + direct[dst])
+        for j in range(egress_t_ptr[dst], egress_t_ptr[dst + 1]):
+            walk = egress_t_s[j]
+            if earliest + walk >= cap:
+                break
+            t_arr = tau_ride[max_rides, egress_t_from[j]] + walk
+            if t_arr < cap:
+                cap = t_arr
+                best = t_arr
+        dest_arrival[dst] = best
+
+
+@njit(cache=True)
+def _record_iteration(times, it, dest_arrival, direct, t0, max_time_s):
+    """Travel time of one iteration: the better of transit and walking door to door."""
+    for dst in range(len(dest_arrival)):
+        tt = direct[dst]
+        if dest_arrival[dst] < UNREACHED and dest_arrival[dst] - t0 < tt:
+            tt = dest_arrival[dst] - t0
+        # R5 keeps a time only if it is < the cutoff (PerTargetPropagater).
+        times[it, dst] = tt if tt < max_time_s else UNREACHED
+
+
 @njit(cache=True, parallel=True)
 def range_raptor_chunk(
     origins, departure_s, n_minutes, max_rides, board_slack_s, max_time_s, percentiles,
@@ -266,10 +364,18 @@ def range_raptor_chunk(
     transfer_ptr, transfer_to, transfer_s,
     access_ptr, access_to, access_s,
     egress_ptr, egress_to, egress_s,
+    egress_t_ptr, egress_t_from, egress_t_s,
     direct_ptr, direct_to, direct_s,
     median_iteration, keep_iterations, iterations,
 ):  # fmt: skip
     """Travel time percentiles from each origin row to every destination.
+
+    Scheduled service: range RAPTOR, one search per minute from the latest, labels
+    reused. Headway-based service (as R5's FastRaptorWorker): the scheduled search
+    leaves the headway patterns out; then, for each Monte Carlo draw of the minute,
+    a search starts from a copy of the scheduled labels with the headway blocks
+    shifted by the draw's phases, scanning every headway pattern and the scheduled
+    patterns at stops it improves.
 
     Parameters
     ----------
@@ -278,11 +384,16 @@ def range_raptor_chunk(
     departure_s : int
         First departure minute, seconds after midnight.
     n_minutes : int
-        Departure minutes in the window (one search each, latest first).
-    block_offsets : int32 [n_draws, n_blocks]
-        Monte Carlo phase offsets of headway blocks, one row per draw (one row of
-        zeros for a scheduled-only timetable). Each draw is a full range RAPTOR sweep.
+        Departure minutes in the window.
+    block_offsets : int32 [n_minutes, n_draws, n_blocks]
+        Phase offsets of headway blocks per minute and draw (``n_blocks`` 0 and
+        ``n_draws`` 1 for a scheduled-only timetable).
     percentiles : float64 [n_pct]
+    egress_ptr, egress_to, egress_s
+        Stop x destination CSR table, each row sorted by ``egress_s`` (see
+        :func:`transitmile.engines.embedded.egress_tables`).
+    egress_t_ptr, egress_t_from, egress_t_s
+        The same table transposed (destination x stop), rows sorted by time.
     median_iteration : int32 [n, n_dest]
         Out: the iteration (``minute * n_draws + draw``) at the median, -1 if unreachable.
     keep_iterations, iterations : bool, int32 [n, n_iter, n_dest]
@@ -297,7 +408,8 @@ def range_raptor_chunk(
     n_orig = len(origins)
     n_stops = len(stop_pattern_ptr) - 1
     n_pat = len(pattern_stop_ptr) - 1
-    n_draws = block_offsets.shape[0]
+    n_draws = block_offsets.shape[1]
+    has_headway = block_offsets.shape[2] > 0
     n_iter = n_minutes * n_draws
     n_pct = len(percentiles)
     out = np.full((n_orig, n_dest, n_pct), np.nan)
@@ -305,9 +417,9 @@ def range_raptor_chunk(
     for q in range(n_pct):
         pct_index[q] = percentile_index(n_iter, percentiles[q])
     mid_index = percentile_index(n_iter, 50.0)
-    shifts = np.empty((n_draws, n_pat), dtype=np.int32)
-    for d in range(n_draws):
-        shifts[d] = pattern_shifts(pattern_block, block_offsets[d])
+    headway_patterns = np.flatnonzero(pattern_block >= 0).astype(np.int32)
+    no_shift = np.zeros(n_pat, dtype=np.int32)
+    scheduled_mode = 1 if has_headway else 0
     no_parent = np.zeros((N_PARENT_ROWS, 1, 1), dtype=np.int32)
     for i in prange(n_orig):
         o = origins[i]
@@ -320,45 +432,57 @@ def range_raptor_chunk(
         pattern_list = np.empty(n_pat, dtype=np.int32)
         egress_flag = np.zeros(n_stops, dtype=np.int8)
         egress_list = np.empty(n_stops, dtype=np.int32)
-        dest_arrival = np.empty(n_dest, dtype=np.int32)
+        dest_arrival = np.full(n_dest, UNREACHED, dtype=np.int32)
         direct = np.full(n_dest, UNREACHED, dtype=np.int32)
         for j in range(direct_ptr[o], direct_ptr[o + 1]):
             direct[direct_to[j]] = direct_s[j]
         times = np.empty((n_iter, n_dest), dtype=np.int32)
-        for d in range(n_draws):
-            tau[:] = UNREACHED
-            tau_ride[:] = UNREACHED
-            dest_arrival[:] = UNREACHED
-            for mi in range(n_minutes - 1, -1, -1):
-                t0 = departure_s + 60 * mi
-                latest = t0 + max_time_s
-                n_marked = seed_access(
-                    tau, access_ptr, access_to, access_s, o, t0, latest, marked_list, stop_flag
-                )
+        tau[:] = UNREACHED
+        tau_ride[:] = UNREACHED
+        # Draw labels (only used with headway trips; tiny otherwise).
+        n_draw_stops = n_stops if has_headway else 1
+        draw_tau = np.empty((max_rides + 1, n_draw_stops), dtype=np.int32)
+        draw_tau_ride = np.empty((max_rides + 1, n_draw_stops), dtype=np.int32)
+        draw_dest = np.empty(n_dest if has_headway else 1, dtype=np.int32)
+        for mi in range(n_minutes - 1, -1, -1):
+            t0 = departure_s + 60 * mi
+            latest = t0 + max_time_s
+            n_marked = seed_access(
+                tau, access_ptr, access_to, access_s, o, t0, latest, marked_list, stop_flag
+            )
+            n_egress = raptor_rounds(
+                max_rides, board_slack_s, latest,
+                pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures,
+                no_shift, pattern_block, scheduled_mode, headway_patterns,
+                stop_pattern_ptr, stop_pattern, stop_position,
+                transfer_ptr, transfer_to, transfer_s, tau, tau_ride,
+                marked_list, n_marked, stop_flag, pattern_first, pattern_list,
+                egress_flag, egress_list, 0, False, no_parent,
+            )  # fmt: skip
+            # Destination arrivals from later minutes stay valid (one may wait).
+            _propagate_egress(n_egress, egress_list, egress_flag, tau_ride, egress_ptr,
+                              egress_to, egress_s, egress_t_ptr, egress_t_from, egress_t_s,
+                              direct, t0, latest, dest_arrival)  # fmt: skip
+            if not has_headway:
+                _record_iteration(times, mi, dest_arrival, direct, t0, max_time_s)
+                continue
+            for d in range(n_draws):
+                draw_tau[:] = tau
+                draw_tau_ride[:] = tau_ride
+                draw_dest[:] = dest_arrival
                 n_egress = raptor_rounds(
                     max_rides, board_slack_s, latest,
                     pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures,
-                    shifts[d], stop_pattern_ptr, stop_pattern, stop_position,
-                    transfer_ptr, transfer_to, transfer_s, tau, tau_ride,
-                    marked_list, n_marked, stop_flag, pattern_first, pattern_list,
+                    pattern_shifts(pattern_block, block_offsets[mi, d]), pattern_block, 2,
+                    headway_patterns, stop_pattern_ptr, stop_pattern, stop_position,
+                    transfer_ptr, transfer_to, transfer_s, draw_tau, draw_tau_ride,
+                    marked_list, 0, stop_flag, pattern_first, pattern_list,
                     egress_flag, egress_list, 0, False, no_parent,
                 )  # fmt: skip
-                # Sparse egress: only stops whose vehicle arrival improved this minute;
-                # destination arrivals from later minutes stay valid (one may wait).
-                for e in range(n_egress):
-                    s = egress_list[e]
-                    egress_flag[s] = 0
-                    t_stop = tau_ride[max_rides, s]
-                    for j in range(egress_ptr[s], egress_ptr[s + 1]):
-                        t_arr = t_stop + egress_s[j]
-                        if t_arr < dest_arrival[egress_to[j]]:
-                            dest_arrival[egress_to[j]] = t_arr
-                it = mi * n_draws + d
-                for dst in range(n_dest):
-                    tt = direct[dst]
-                    if dest_arrival[dst] < UNREACHED and dest_arrival[dst] - t0 < tt:
-                        tt = dest_arrival[dst] - t0
-                    times[it, dst] = tt if tt <= max_time_s else UNREACHED
+                _propagate_egress(n_egress, egress_list, egress_flag, draw_tau_ride,
+                                  egress_ptr, egress_to, egress_s, egress_t_ptr, egress_t_from,
+                                  egress_t_s, direct, t0, latest, draw_dest)  # fmt: skip
+                _record_iteration(times, mi * n_draws + d, draw_dest, direct, t0, max_time_s)
         if keep_iterations:
             iterations[i] = times
         column = np.empty(n_iter, dtype=np.int32)
@@ -433,9 +557,37 @@ def trace_trip(
         k = _first_round(tau_ride, k, s)
 
 
+@njit(cache=True)
+def _trace_destination(dst, t0, tau, tau_ride, parent, egress_t_ptr, egress_t_from, egress_t_s,
+                       direct, pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals,
+                       departures, shift, parts, out, i):  # fmt: skip
+    """Best egress stop of ``dst`` at the current labels, then the trip's parts into ``out``."""
+    max_rides = tau.shape[0] - 1
+    best = UNREACHED
+    best_stop = -1
+    best_egress = 0
+    for j in range(egress_t_ptr[dst], egress_t_ptr[dst + 1]):
+        s = egress_t_from[j]
+        if tau_ride[max_rides, s] < UNREACHED:
+            t_arr = tau_ride[max_rides, s] + egress_t_s[j]
+            if t_arr < best:
+                best = t_arr
+                best_stop = s
+                best_egress = egress_t_s[j]
+    if best_stop < 0 or direct[dst] <= best - t0:
+        return  # walking door to door: not a transit trip
+    parts[:] = 0
+    trace_trip(best_stop, t0, tau, tau_ride, parent, pattern_stop_ptr, pattern_stops,
+               pattern_time_ptr, arrivals, departures, shift, parts)  # fmt: skip
+    for q in range(4):
+        out[q, i, dst] = parts[q]
+    out[4, i, dst] = best_egress
+
+
 @njit(cache=True, parallel=True)
 def breakdown_chunk_kernel(
-    origins, departure_s, n_draws, max_rides, board_slack_s, max_time_s, block_offsets, n_dest,
+    origins, departure_s, n_minutes, max_rides, board_slack_s, max_time_s, block_offsets,
+    n_dest,
     pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures, pattern_block,
     stop_pattern_ptr, stop_pattern, stop_position,
     transfer_ptr, transfer_to, transfer_s,
@@ -446,9 +598,13 @@ def breakdown_chunk_kernel(
 ):  # fmt: skip
     """Seconds of access, waiting, in-vehicle, transfer and egress of each median trip.
 
-    For each origin, one plain RAPTOR with parent pointers per distinct median
-    iteration (departure minute and draw), then path reconstruction per
-    destination. ``egress_t_*`` is the egress table transposed (destination x stop).
+    The searches of :func:`range_raptor_chunk` again, now with parent pointers: right
+    after each minute's search the labels are exactly that minute's (labels reused
+    from later minutes carry their own parents), so the destinations whose median
+    iteration is this minute (and draw) are traced then, before earlier minutes
+    overwrite the parents. Draw searches run only for draws that are some
+    destination's median. A trip reused from a later minute shows the extra time as
+    initial waiting. ``egress_t_*`` is the egress table transposed (destination x stop).
 
     Returns
     -------
@@ -458,11 +614,17 @@ def breakdown_chunk_kernel(
     n_orig = len(origins)
     n_stops = len(stop_pattern_ptr) - 1
     n_pat = len(pattern_stop_ptr) - 1
+    n_draws = block_offsets.shape[1]
+    has_headway = block_offsets.shape[2] > 0
+    n_iter = n_minutes * n_draws
     out = np.full((5, n_orig, n_dest), np.nan)
+    headway_patterns = np.flatnonzero(pattern_block >= 0).astype(np.int32)
+    no_shift = np.zeros(n_pat, dtype=np.int32)
+    scheduled_mode = 1 if has_headway else 0
     for i in prange(n_orig):
         o = origins[i]
-        tau = np.empty((max_rides + 1, n_stops), dtype=np.int32)
-        tau_ride = np.empty((max_rides + 1, n_stops), dtype=np.int32)
+        tau = np.full((max_rides + 1, n_stops), UNREACHED, dtype=np.int32)
+        tau_ride = np.full((max_rides + 1, n_stops), UNREACHED, dtype=np.int32)
         parent = np.zeros((N_PARENT_ROWS, max_rides + 1, n_stops), dtype=np.int32)
         marked_list = np.empty(n_stops, dtype=np.int32)
         stop_flag = np.zeros(n_stops, dtype=np.int8)
@@ -474,71 +636,70 @@ def breakdown_chunk_kernel(
         for j in range(direct_ptr[o], direct_ptr[o + 1]):
             direct[direct_to[j]] = direct_s[j]
         parts = np.zeros(4, dtype=np.int64)
-        # Each distinct median iteration of this origin gets one search.
-        order = np.argsort(median_iteration[i], kind="mergesort")
-        current = -1
-        shift = np.zeros(n_pat, dtype=np.int32)
-        t0 = 0
-        for dst in order:
+        # Destinations bucketed by their median iteration (counting sort).
+        bucket_ptr = np.zeros(n_iter + 1, dtype=np.int64)
+        for dst in range(n_dest):
+            if median_iteration[i, dst] >= 0:
+                bucket_ptr[median_iteration[i, dst] + 1] += 1
+        if bucket_ptr.sum() == 0:
+            continue
+        for it in range(n_iter):
+            bucket_ptr[it + 1] += bucket_ptr[it]
+        fill = bucket_ptr[:-1].copy()
+        bucket = np.empty(bucket_ptr[n_iter], dtype=np.int32)
+        for dst in range(n_dest):
             it = median_iteration[i, dst]
-            if it < 0:
-                continue
-            if it != current:
-                current = it
-                t0 = departure_s + 60 * (it // n_draws)
-                shift = pattern_shifts(pattern_block, block_offsets[it % n_draws])
-                tau[:] = UNREACHED
-                tau_ride[:] = UNREACHED
-                n_marked = seed_access(
-                    tau,
-                    access_ptr,
-                    access_to,
-                    access_s,
-                    o,
-                    t0,
-                    t0 + max_time_s,
-                    marked_list,
-                    stop_flag,
-                )
-                n_egress = raptor_rounds(
-                    max_rides, board_slack_s, t0 + max_time_s,
-                    pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures,
-                    shift, stop_pattern_ptr, stop_pattern, stop_position,
-                    transfer_ptr, transfer_to, transfer_s, tau, tau_ride,
-                    marked_list, n_marked, stop_flag, pattern_first, pattern_list,
-                    egress_flag, egress_list, 0, True, parent,
-                )  # fmt: skip
-                for e in range(n_egress):
-                    egress_flag[egress_list[e]] = 0
-            best = UNREACHED
-            best_stop = -1
-            best_egress = 0
-            for j in range(egress_t_ptr[dst], egress_t_ptr[dst + 1]):
-                s = egress_t_from[j]
-                if tau_ride[max_rides, s] < UNREACHED:
-                    t_arr = tau_ride[max_rides, s] + egress_t_s[j]
-                    if t_arr < best:
-                        best = t_arr
-                        best_stop = s
-                        best_egress = egress_t_s[j]
-            if best_stop < 0 or direct[dst] <= best - t0:
-                continue  # walking door to door: not a transit trip
-            parts[:] = 0
-            trace_trip(
-                best_stop,
-                t0,
-                tau,
-                tau_ride,
-                parent,
-                pattern_stop_ptr,
-                pattern_stops,
-                pattern_time_ptr,
-                arrivals,
-                departures,
-                shift,
-                parts,
+            if it >= 0:
+                bucket[fill[it]] = dst
+                fill[it] += 1
+        n_draw_stops = n_stops if has_headway else 1
+        draw_tau = np.empty((max_rides + 1, n_draw_stops), dtype=np.int32)
+        draw_tau_ride = np.empty((max_rides + 1, n_draw_stops), dtype=np.int32)
+        draw_parent = np.empty((N_PARENT_ROWS, max_rides + 1, n_draw_stops), dtype=np.int32)
+        for mi in range(n_minutes - 1, -1, -1):
+            t0 = departure_s + 60 * mi
+            latest = t0 + max_time_s
+            n_marked = seed_access(
+                tau, access_ptr, access_to, access_s, o, t0, latest, marked_list, stop_flag
             )
-            for q in range(4):
-                out[q, i, dst] = parts[q]
-            out[4, i, dst] = best_egress
+            n_egress = raptor_rounds(
+                max_rides, board_slack_s, latest,
+                pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures,
+                no_shift, pattern_block, scheduled_mode, headway_patterns,
+                stop_pattern_ptr, stop_pattern, stop_position,
+                transfer_ptr, transfer_to, transfer_s, tau, tau_ride,
+                marked_list, n_marked, stop_flag, pattern_first, pattern_list,
+                egress_flag, egress_list, 0, True, parent,
+            )  # fmt: skip
+            for e in range(n_egress):
+                egress_flag[egress_list[e]] = 0
+            for d in range(n_draws):
+                it = mi * n_draws + d
+                if bucket_ptr[it] == bucket_ptr[it + 1]:
+                    continue
+                if not has_headway:
+                    labels, ride_labels, parents, shift = tau, tau_ride, parent, no_shift
+                else:
+                    draw_tau[:] = tau
+                    draw_tau_ride[:] = tau_ride
+                    draw_parent[:] = parent
+                    shift = pattern_shifts(pattern_block, block_offsets[mi, d])
+                    n_egress = raptor_rounds(
+                        max_rides, board_slack_s, latest,
+                        pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals,
+                        departures, shift, pattern_block, 2, headway_patterns,
+                        stop_pattern_ptr, stop_pattern, stop_position,
+                        transfer_ptr, transfer_to, transfer_s, draw_tau, draw_tau_ride,
+                        marked_list, 0, stop_flag, pattern_first, pattern_list,
+                        egress_flag, egress_list, 0, True, draw_parent,
+                    )  # fmt: skip
+                    for e in range(n_egress):
+                        egress_flag[egress_list[e]] = 0
+                    labels, ride_labels, parents = draw_tau, draw_tau_ride, draw_parent
+                for b in range(bucket_ptr[it], bucket_ptr[it + 1]):
+                    _trace_destination(
+                        bucket[b], t0, labels, ride_labels, parents, egress_t_ptr,
+                        egress_t_from, egress_t_s, direct, pattern_stop_ptr, pattern_stops,
+                        pattern_time_ptr, arrivals, departures, shift, parts, out, i,
+                    )  # fmt: skip
     return out
