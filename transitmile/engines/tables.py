@@ -1,48 +1,18 @@
 """Sparse travel time tables the embedded engine reads (access, egress, transfers, direct).
 
-A stand-in with the same fields as ``transitmile.streets.SparseTimes`` so the RAPTOR
-engine can be built and tested before the streets module lands; the lead reconciles
-the two. Only pairs within a time limit are stored, row by row (CSR).
+The tables are :class:`transitmile.streets.SparseTimes` (CSR: only pairs within a time
+limit are stored, row by row); here are the helpers the engine and its tests need to
+build and check them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from ..errors import RoutingError, show_value
+from ..streets import SparseTimes
 
 __all__ = ["SparseTimes", "sparse_times_from_dense", "empty_sparse_times", "check_sparse_times"]
-
-
-@dataclass
-class SparseTimes:
-    """CSR table of travel times in seconds; absent pairs are beyond the limit.
-
-    Attributes
-    ----------
-    indptr : numpy.ndarray
-        int64 ``[n_from + 1]``: row ``i`` occupies ``indptr[i]:indptr[i + 1]``.
-    indices : numpy.ndarray
-        int32, the column ("to") index of each stored pair.
-    seconds : numpy.ndarray
-        int32, travel time of each stored pair, seconds.
-    shape : tuple of int
-        ``(n_from, n_to)``.
-    """
-
-    indptr: np.ndarray
-    indices: np.ndarray
-    seconds: np.ndarray
-    shape: tuple[int, int]
-
-    def to_dense(self, fill: float = np.inf) -> np.ndarray:
-        """Dense ``float64 [n_from, n_to]`` array of seconds, ``fill`` where absent."""
-        out = np.full(self.shape, fill, dtype=np.float64)
-        rows = np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
-        out[rows, self.indices] = self.seconds
-        return out
 
 
 def sparse_times_from_dense(seconds: np.ndarray, max_s: float = np.inf) -> SparseTimes:
