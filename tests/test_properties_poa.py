@@ -98,3 +98,14 @@ def test_unsnapped_stops_do_not_break_routing(poa_network):
     # about 30% of the stops lie beyond the OSM extract: they stay in the timetable
     assert 0.5 < snapped.mean() < 0.9
     assert len(network.stops) == 4010
+
+
+def test_shared_searches_give_the_same_matrix(poa_network, cells, base):
+    # Destinations that are the origins reuse the walking access table as egress (walking
+    # is symmetric); a copy of the layer takes the general path: the frames must be equal.
+    network, _ = poa_network
+    copy = cells.copy()
+    general = tm.travel_time_matrix(
+        network, cells, copy, departure=DEPARTURE, engine="embedded", progress=False
+    ).set_index(["from_id", "to_id"])
+    assert general["travel_time"].equals(base["travel_time"])

@@ -18,7 +18,13 @@ import pandas as pd
 from . import settings
 from .engines.request import TravelTimeRequest, make_request
 from .errors import RoutingError, show_value
-from .streets import Snapped, SparseTimes, snap_points, street_travel_times
+from .streets import (
+    Snapped,
+    SparseTimes,
+    snap_points,
+    street_travel_times,
+    street_travel_times_many,
+)
 
 __all__ = ["travel_time_matrix", "check_points"]
 
@@ -183,41 +189,17 @@ def run_embedded(
     if request.uses_transit:
         modes |= set(request.access_modes) | set(request.egress_modes)
     snapped_o = {m: _snap(network, origins, m) for m in modes}
-    snapped_d = {m: _snap(network, destinations, m) for m in modes}
+    same_points = origins is destinations
+    snapped_d = snapped_o if same_points else {m: _snap(network, destinations, m) for m in modes}
     if not any(s.snapped.any() for s in snapped_o.values()):
         raise RoutingError(
             f"none of the {len(origins)} origins lies within {settings.snap_radius_m:.0f} m of the "
             f"street network of {network.osm_pbf.name}; e.g. id {show_value(origins['id'].iloc[0])}"
         )
-    n_o, n_d = len(origins), len(destinations)
-    direct = _min_tables(
-        [
-            street_travel_times(
-                network.street_graph(m),
-                snapped_o[m],
-                snapped_d[m],
-                speed_kmh=_speed(request, m),
-                max_time_s=min(request.max_time_s, _leg_limit(request, m)),
-            )
-            for m in request.direct_modes
-        ],
-        (n_o, n_d),
+    access, direct, egress = _street_tables(
+        network, request, snapped_o, snapped_d, same_points, progress
     )
     if request.uses_transit:
-        access = _min_tables(
-            [
-                _stop_leg(network, snapped_o[m], request, m, to_stops=True)
-                for m in request.access_modes
-            ],
-            None,
-        )
-        egress = _min_tables(
-            [
-                _stop_leg(network, snapped_d[m], request, m, to_stops=False)
-                for m in request.egress_modes
-            ],
-            None,
-        )
         transfers = network.transfer_seconds(
             request.speed_walking, min(settings.max_transfer_time_s, request.max_time_walking_s)
         )
@@ -251,6 +233,53 @@ def run_embedded(
     return frame
 
 
+def _street_tables(network, request, snapped_o, snapped_d, same_points: bool, progress):
+    """Access (origin x stop), direct (origin x destination) and egress (stop x destination).
+
+    Per mode, one batch of searches from the origins serves access and direct; egress
+    runs from the destinations' side. Walking is symmetric, so when destinations are
+    the origins, walking egress is the walking access table read the other way.
+    """
+    tables = {"access": [], "direct": [], "egress": []}
+    for mode, origins in sorted(snapped_o.items()):
+        graph, stops = network.street_graph(mode), network.snapped_stops(mode)
+        speed = _speed(request, mode)
+        limit = min(request.max_time_s, _leg_limit(request, mode))
+        targets = {}
+        if request.uses_transit and mode in request.access_modes:
+            targets["access"] = stops
+        if mode in request.direct_modes:
+            targets["direct"] = snapped_d[mode]
+        found = {}
+        if targets:
+            found = dict(
+                zip(
+                    targets,
+                    street_travel_times_many(
+                        graph, origins, list(targets.values()), speed, limit, progress=progress
+                    ),
+                    strict=True,
+                )
+            )
+        for name, table in found.items():
+            tables[name].append(table)
+        if request.uses_transit and mode in request.egress_modes:
+            if mode == "WALK" and same_points and "access" in found:
+                tables["egress"].append(found["access"].T)
+            else:
+                tables["egress"].append(
+                    street_travel_times(
+                        graph, stops, snapped_d[mode], speed, limit, progress=progress
+                    )
+                )
+    shape = (len(next(iter(snapped_o.values()))), len(next(iter(snapped_d.values()))))
+    return (
+        _min_tables(tables["access"], None),
+        _min_tables(tables["direct"], shape),
+        _min_tables(tables["egress"], None),
+    )
+
+
 def _snap(network, points, mode) -> Snapped:
     return snap_points(network.street_graph(mode), points, radius_m=settings.snap_radius_m)
 
@@ -261,15 +290,6 @@ def _speed(request: TravelTimeRequest, mode: str) -> float:
 
 def _leg_limit(request: TravelTimeRequest, mode: str) -> int:
     return request.max_time_walking_s if mode == "WALK" else request.max_time_cycling_s
-
-
-def _stop_leg(network, snapped: Snapped, request, mode, *, to_stops: bool) -> SparseTimes:
-    graph, stops = network.street_graph(mode), network.snapped_stops(mode)
-    limit = min(request.max_time_s, _leg_limit(request, mode))
-    speed = _speed(request, mode)
-    if to_stops:
-        return street_travel_times(graph, snapped, stops, speed_kmh=speed, max_time_s=limit)
-    return street_travel_times(graph, stops, snapped, speed_kmh=speed, max_time_s=limit)
 
 
 def _min_tables(tables: list[SparseTimes], shape) -> SparseTimes | None:

@@ -11,6 +11,7 @@ distinct graph node next to a from-point.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +41,7 @@ __all__ = [
     "snap_points",
     "require_snapped",
     "street_travel_times",
+    "street_travel_times_many",
 ]
 
 #: Street graph modes.
@@ -261,6 +263,11 @@ class SparseTimes:
         rows = np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
         dense[rows, self.indices] = self.seconds
         return dense
+
+    @property
+    def T(self) -> SparseTimes:  # noqa: N802 (numpy's name for a transpose)
+        """The same pairs from the other side: shape ``(n_to, n_from)``."""
+        return _transpose(self)
 
     def to_frame(self, from_ids=None, to_ids=None) -> pd.DataFrame:
         """Long table ``from_id, to_id, seconds`` of the reachable pairs.
@@ -877,19 +884,9 @@ def street_travel_times(
     NetworkError
         Points not snapped to this graph.
     """
-    speed_kmh = DEFAULT_SPEED_KMH[graph.mode] if speed_kmh is None else speed_kmh
-    if not np.isfinite(speed_kmh) or speed_kmh <= 0:
-        raise RoutingError(f"speed_kmh must be a positive number, got {show_value(speed_kmh)}")
-    if not np.isfinite(max_time_s) or max_time_s < 0:
-        raise RoutingError(
-            f"max_time_s must be a number of seconds >= 0, got {show_value(max_time_s)}"
-        )
+    speed, limit_m = _speed_and_limit(graph, speed_kmh, max_time_s)
     _check_snapped(graph, from_points, "from_points")
     _check_snapped(graph, to_points, "to_points")
-    speed = speed_kmh / 3.6  # m/s
-    # Any path longer than this rounds to more than max_time_s.
-    limit_m = (max_time_s + 0.5) * speed
-
     from_nodes, from_dists = _legs(graph, from_points, leaving=True)
     to_nodes, to_dists = _legs(graph, to_points, leaving=False)
     same_edge = _same_edge_pairs(graph, from_points, to_points)
@@ -901,61 +898,143 @@ def street_travel_times(
     n_to_nodes = len(np.unique(to_nodes[:, to_points.snapped]))
     if n_to_nodes < n_from_nodes:
         swapped = same_edge.rename(columns={"i": "j", "j": "i"}).sort_values("i", kind="stable")
-        backwards = _times_by_rows(
+        (backwards,) = _times_by_rows(
             graph.adjacency.T.tocsr(), to_points.snapped, (to_nodes, to_dists),
-            (from_nodes, from_dists), swapped, speed, limit_m, max_time_s,
+            [((from_nodes, from_dists), swapped)], speed, limit_m, max_time_s,
             desc=f"{graph.mode} times", progress=progress,
         )  # fmt: skip
-        return _transpose(backwards)
+        return backwards.T
+    (forwards,) = _times_by_rows(
+        graph.adjacency, from_points.snapped, (from_nodes, from_dists),
+        [((to_nodes, to_dists), same_edge)], speed, limit_m, max_time_s,
+        desc=f"{graph.mode} times", progress=progress,
+    )  # fmt: skip
+    return forwards
+
+
+def street_travel_times_many(
+    graph: StreetGraph,
+    from_points: Snapped,
+    to_points: Sequence[Snapped],
+    speed_kmh: float | None,
+    max_time_s: float,
+    progress: bool | None = None,
+) -> list[SparseTimes]:
+    """:func:`street_travel_times` from one point set to several, sharing the searches.
+
+    A travel time matrix needs, from the same origins and with the same limit, the
+    times to transit stops (access) and to destinations (door to door): one Dijkstra
+    search per origin end node serves both.
+
+    Returns
+    -------
+    list of SparseTimes
+        One table per entry of ``to_points``, each exactly as :func:`street_travel_times`.
+    """
+    speed, limit_m = _speed_and_limit(graph, speed_kmh, max_time_s)
+    _check_snapped(graph, from_points, "from_points")
+    targets = []
+    for k, points in enumerate(to_points):
+        _check_snapped(graph, points, f"to_points[{k}]")
+        legs = _legs(graph, points, leaving=False)
+        targets.append((legs, _same_edge_pairs(graph, from_points, points)))
     return _times_by_rows(
-        graph.adjacency, from_points.snapped, (from_nodes, from_dists), (to_nodes, to_dists),
-        same_edge, speed, limit_m, max_time_s, desc=f"{graph.mode} times", progress=progress,
+        graph.adjacency, from_points.snapped, _legs(graph, from_points, leaving=True), targets,
+        speed, limit_m, max_time_s, desc=f"{graph.mode} times", progress=progress,
     )  # fmt: skip
 
 
+def _speed_and_limit(graph: StreetGraph, speed_kmh, max_time_s) -> tuple[float, float]:
+    """Speed in m/s and the search limit in metres; checks both parameters."""
+    speed_kmh = DEFAULT_SPEED_KMH[graph.mode] if speed_kmh is None else speed_kmh
+    if not np.isfinite(speed_kmh) or speed_kmh <= 0:
+        raise RoutingError(f"speed_kmh must be a positive number, got {show_value(speed_kmh)}")
+    if not np.isfinite(max_time_s) or max_time_s < 0:
+        raise RoutingError(
+            f"max_time_s must be a number of seconds >= 0, got {show_value(max_time_s)}"
+        )
+    speed = speed_kmh / 3.6  # m/s
+    # Any path longer than this rounds to more than max_time_s.
+    return speed, (max_time_s + 0.5) * speed
+
+
 def _times_by_rows(
-    adjacency,
-    row_snapped,
-    row_legs,
-    col_legs,
-    same_edge,
-    speed,
-    limit_m,
-    max_time_s,
-    desc,
-    progress,
-) -> SparseTimes:
-    """Seconds from each row point to each column point: one Dijkstra per row end node."""
-    row_nodes, row_dists = row_legs
-    col_nodes, col_dists = col_legs
-    same_i = same_edge["i"].to_numpy()
-    n_from, n_to = len(row_snapped), col_nodes.shape[1]
+    adjacency, row_snapped, row_legs, targets, speed, limit_m, max_time_s, desc, progress
+) -> list[SparseTimes]:
+    """Seconds from each row point to the points of each target set.
+
+    ``targets`` is a list of ``(column legs, same-edge pairs)``; one Dijkstra search per
+    row end node serves them all.
+    """
+    n_from = len(row_snapped)
     rows_to_do = np.flatnonzero(row_snapped)
-    # Bound the Dijkstra output (sources x nodes float64) to about 64 MB per chunk.
-    chunk = max(1, min(512, 4_000_000 // max(1, 2 * adjacency.shape[0])))
-    counts = np.zeros(n_from, np.int64)
-    indices, seconds = [], []
+    graph = _with_point_sources(adjacency, row_legs, row_snapped)
+    # Bound the Dijkstra output (sources x nodes float64) to about 32 MB per chunk.
+    chunk = max(1, min(512, 4_000_000 // graph.shape[0]))
+    tables = [_TableBuilder(n_from, legs[0].shape[1], same) for legs, same in targets]
     starts = range(0, len(rows_to_do), chunk)
     for start in progress_bar(starts, desc=desc, unit="chunk", progress=progress):
         rows = rows_to_do[start : start + chunk]
-        metres = _chunk_metres(adjacency, rows, row_nodes, row_dists, col_nodes, col_dists, limit_m)
-        lo, hi = np.searchsorted(same_i, [rows[0], rows[-1] + 1])
+        sources = adjacency.shape[0] + rows
+        network = dijkstra(graph, directed=True, indices=sources, limit=limit_m)
+        for builder, ((col_nodes, col_dists), _) in zip(tables, targets, strict=True):
+            metres = _combine(network, col_nodes, col_dists)
+            builder.add(rows, metres, speed, max_time_s)
+    return [builder.table() for builder in tables]
+
+
+def _with_point_sources(adjacency, legs, snapped) -> sp.csr_matrix:
+    """The graph plus one source node per point, linked to its edge's ends by its legs.
+
+    Node ``n + i`` leaves point ``i`` along its snap legs (out-edges only, so no path
+    passes through another point), so one search per point replaces one per edge end.
+    """
+    n = adjacency.shape[0]
+    nodes, dists = legs
+    k, i = np.nonzero(np.isfinite(dists) & snapped[None, :])
+    coo = adjacency.tocoo()
+    rows = np.concatenate([coo.row, n + i])
+    cols = np.concatenate([coo.col, nodes[k, i]])
+    metres = np.concatenate([coo.data, dists[k, i]])
+    # Both legs of a point on a loop edge reach the same node: keep the shorter
+    # (a sparse matrix would add duplicates up). Explicit zeros are 0 m edges to csgraph.
+    order = np.lexsort((metres, cols, rows))
+    rows, cols, metres = rows[order], cols[order], metres[order]
+    first = np.ones(len(rows), bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    size = n + len(snapped)
+    return sp.csr_matrix((metres[first], (rows[first], cols[first])), shape=(size, size))
+
+
+class _TableBuilder:
+    """Collects the rows of one SparseTimes chunk by chunk."""
+
+    def __init__(self, n_from: int, n_to: int, same_edge: pd.DataFrame):
+        self.shape = (n_from, n_to)
+        self.same_i = same_edge["i"].to_numpy()
+        self.same_j = same_edge["j"].to_numpy()
+        self.same_m = same_edge["metres"].to_numpy()
+        self.counts = np.zeros(n_from, np.int64)
+        self.indices, self.seconds = [], []
+
+    def add(self, rows: np.ndarray, metres: np.ndarray, speed: float, max_time_s: float) -> None:
+        lo, hi = np.searchsorted(self.same_i, [rows[0], rows[-1] + 1])
         if hi > lo:
-            pos = np.searchsorted(rows, same_i[lo:hi])
-            js = same_edge["j"].to_numpy()[lo:hi]
-            np.minimum.at(metres, (pos, js), same_edge["metres"].to_numpy()[lo:hi])
+            pos = np.searchsorted(rows, self.same_i[lo:hi])
+            np.minimum.at(metres, (pos, self.same_j[lo:hi]), self.same_m[lo:hi])
         secs = np.floor(metres / speed + 0.5)
         r, c = np.nonzero(secs <= max_time_s)
-        counts[rows] = np.bincount(r, minlength=len(rows))
-        indices.append(c.astype(np.int32))
-        seconds.append(secs[r, c].astype(np.int32))
-    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    return SparseTimes(
-        indptr=indptr,
-        indices=np.concatenate(indices) if indices else np.empty(0, np.int32),
-        seconds=np.concatenate(seconds) if seconds else np.empty(0, np.int32),
-        shape=(n_from, n_to),
-    )
+        self.counts[rows] = np.bincount(r, minlength=len(rows))
+        self.indices.append(c.astype(np.int32))
+        self.seconds.append(secs[r, c].astype(np.int32))
+
+    def table(self) -> SparseTimes:
+        return SparseTimes(
+            indptr=np.concatenate([[0], np.cumsum(self.counts)]).astype(np.int64),
+            indices=np.concatenate(self.indices) if self.indices else np.empty(0, np.int32),
+            seconds=np.concatenate(self.seconds) if self.seconds else np.empty(0, np.int32),
+            shape=self.shape,
+        )
 
 
 def _transpose(table: SparseTimes) -> SparseTimes:
@@ -968,19 +1047,8 @@ def _transpose(table: SparseTimes) -> SparseTimes:
     return SparseTimes(indptr, rows[order], table.seconds[order], (n_cols, n_rows))
 
 
-def _chunk_metres(
-    adjacency, rows, from_nodes, from_dists, to_nodes, to_dists, limit_m
-) -> np.ndarray:
-    """Shortest metres from the from-points ``rows`` to every to-point, shape (rows, n_to)."""
-    legs = from_nodes[:, rows]
-    sources, where = np.unique(legs, return_inverse=True)
-    where = where.reshape(legs.shape)
-    network = dijkstra(adjacency, directed=True, indices=sources, limit=limit_m)
-    best = np.full((len(rows), to_nodes.shape[1]), np.inf)
-    for k in range(2):  # leave via node_b / node_a
-        for m in range(2):  # arrive via node_a / node_b
-            candidate = network[np.ix_(where[k], to_nodes[m])]
-            candidate += from_dists[k, rows][:, None]
-            candidate += to_dists[m][None, :]
-            np.minimum(best, candidate, out=best)
+def _combine(network, to_nodes, to_dists) -> np.ndarray:
+    """Shortest metres from each searched point to every to-point, shape (rows, n_to)."""
+    best = network[:, to_nodes[0]] + to_dists[0][None, :]  # arrive via node_a
+    np.minimum(best, network[:, to_nodes[1]] + to_dists[1][None, :], out=best)  # via node_b
     return best
