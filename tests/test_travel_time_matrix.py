@@ -26,39 +26,48 @@ DAY = dt.date(2024, 1, 15)  # a Monday in the builder's weekday service
 EIGHT = dt.datetime(2024, 1, 15, 8, 0)
 
 
-@pytest.fixture(scope="module")
-def town(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("town")
+def build_town(folder, trips: int = 5, frequencies: str | None = None):
+    """The town's street and bus line; ``frequencies`` makes the first trip a template."""
     nodes = {i + 1: (500.0 * i, 0.0) for i in range(13)}
     road = [(100, list(nodes), {"highway": "residential"})]
     osm = write_osm(folder / "town.osm.pbf", nodes, road)
     (ax, ay), (bx, by) = lonlat(500, 0), lonlat(5500, 0)
-    departures = [f"08:{m:02d}:00" for m in (10, 20, 30, 40, 50)]
-    arrivals = [f"08:{m:02d}:00" for m in (20, 30, 40, 50)] + ["09:00:00"]
-    trips = "\n".join(f"R1,WK,T{k},0" for k in range(5))
+    departures = [f"08:{m:02d}:00" for m in (10, 20, 30, 40, 50)][:trips]
+    arrivals = ([f"08:{m:02d}:00" for m in (20, 30, 40, 50)] + ["09:00:00"])[:trips]
+    trip_rows = "\n".join(f"R1,WK,T{k},0" for k in range(trips))
     stop_times = "\n".join(
         f"T{k},{dep},{dep},A,1\nT{k},{arr},{arr},B,2"
         for k, (dep, arr) in enumerate(zip(departures, arrivals, strict=True))
     )
-    gtfs = write_feed(
-        folder / "bus",
-        {
-            "stops.txt": f"stop_id,stop_name,stop_lat,stop_lon\nA,A,{ay},{ax}\nB,B,{by},{bx}\n",
-            "trips.txt": f"route_id,service_id,trip_id,direction_id\n{trips}\n",
-            "stop_times.txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
-            + stop_times
-            + "\n",
-        },
-    )
+    files = {
+        "stops.txt": f"stop_id,stop_name,stop_lat,stop_lon\nA,A,{ay},{ax}\nB,B,{by},{bx}\n",
+        "trips.txt": f"route_id,service_id,trip_id,direction_id\n{trip_rows}\n",
+        "stop_times.txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+        + stop_times
+        + "\n",
+    }
+    if frequencies:
+        files["frequencies.txt"] = frequencies
+    gtfs = write_feed(folder / "bus", files)
     saved = settings.cache_dir
     settings.cache_dir = folder / "cache"
     try:
         network = tm.TransportNetwork(osm, [gtfs], DAY, progress=False)
     finally:
         settings.cache_dir = saved
-    o = points({"O": (0, 0)})
-    d = points({"D": (6000, 0)})
-    return network, o, d
+    return network, points({"O": (0, 0)}), points({"D": (6000, 0)})
+
+
+@pytest.fixture(scope="module")
+def town(tmp_path_factory):
+    return build_town(tmp_path_factory.mktemp("town"))
+
+
+@pytest.fixture(scope="module")
+def frequency_town(tmp_path_factory):
+    # the same bus every 10 minutes from 08:10 to 09:00, headway-based (exact_times 0)
+    rows = "trip_id,start_time,end_time,headway_secs,exact_times\nT0,08:10:00,09:00:00,600,0\n"
+    return build_town(tmp_path_factory.mktemp("frequency_town"), trips=1, frequencies=rows)
 
 
 def ttm(town, **kwargs):
@@ -206,3 +215,20 @@ def test_cli_ttm_bad_input_is_one_line(tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert "--origins" in err and "['id', 'lon', 'lat']" in err and "Traceback" not in err
+
+
+def test_headway_based_bus_is_used_with_an_uncertain_wait(frequency_town):
+    # At A by 08:08:20 (+60 s slack), the first bus leaves at 08:10 + phase, phase uniform in
+    # [0, 600) s: travel time 1,700 s + phase, i.e. 28..38 minutes with median near 33.
+    # An engine that ignored frequencies.txt would report walking (100 min) instead.
+    frame = ttm(
+        frequency_town, departure_time_window=dt.timedelta(minutes=1), percentiles=(5, 50, 95)
+    )
+    p5, p50, p95 = frame.iloc[0][["travel_time_p5", "travel_time_p50", "travel_time_p95"]]
+    assert 28 <= p5 <= p50 <= p95 <= 38
+    assert 30 <= p50 <= 36
+    assert p95 - p5 >= 6  # the phase draws show up as spread
+    again = ttm(
+        frequency_town, departure_time_window=dt.timedelta(minutes=1), percentiles=(5, 50, 95)
+    )
+    assert again.equals(frame)  # seeded draws: reproducible
