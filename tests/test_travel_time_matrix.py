@@ -167,6 +167,8 @@ def test_results_record_how_they_were_produced(town):
     assert attrs["network"]["gtfs"][0]["sha256"]
     assert attrs["network"]["osm_pbf"]["sha256"]
     assert attrs["versions"]["numba"]
+    assert attrs["engine_version"].startswith("transitmile ")
+    assert "embedded range RAPTOR" in attrs["engine_version"]
 
 
 def test_network_is_cached_by_input_hashes(town, tmp_path, monkeypatch):

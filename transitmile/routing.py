@@ -230,6 +230,9 @@ def run_embedded(
             parts = {part: np.full(minutes.shape[:2], np.nan) for part in BREAKDOWN_COLUMNS}
     frame = _frame(origins, destinations, minutes, request.percentiles, parts)
     frame.attrs["engine"] = "embedded"
+    frame.attrs["engine_version"] = (
+        f"transitmile {_version('transitmile')} embedded range RAPTOR; numba {_version('numba')}"
+    )
     return frame
 
 
@@ -346,18 +349,19 @@ def _frame(origins, destinations, minutes: np.ndarray, percentiles, parts) -> pd
     return pd.DataFrame(data)
 
 
-def _provenance(network, request: TravelTimeRequest, engine: str, reason: str) -> dict:
-    def _v(pkg):
-        try:
-            return version(pkg)
-        except PackageNotFoundError:
-            return None
+def _version(package: str) -> str | None:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
 
+
+def _provenance(network, request: TravelTimeRequest, engine: str, reason: str) -> dict:
     return {
         "engine": engine,
         "engine_reason": reason,
-        "transitmile_version": _v("transitmile"),
-        "versions": {p: _v(p) for p in ("numba", "numpy", "pandas", "partridge", "osmium", "r5py")},
+        "transitmile_version": _version("transitmile"),
+        "versions": {p: _version(p) for p in ("numba", "numpy", "pandas", "partridge", "osmium", "r5py")},
         "request": request.as_dict(),
         "network": network.provenance,
         "computed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
