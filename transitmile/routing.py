@@ -361,7 +361,9 @@ def _provenance(network, request: TravelTimeRequest, engine: str, reason: str) -
         "engine": engine,
         "engine_reason": reason,
         "transitmile_version": _version("transitmile"),
-        "versions": {p: _version(p) for p in ("numba", "numpy", "pandas", "partridge", "osmium", "r5py")},
+        "versions": {
+            p: _version(p) for p in ("numba", "numpy", "pandas", "partridge", "osmium", "r5py")
+        },
         "request": request.as_dict(),
         "network": network.provenance,
         "computed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
