@@ -23,8 +23,11 @@ test: $(STAMP)
 
 report: $(STAMP)
 	mkdir -p reports
-	$(VENV)/bin/transitmile feed-summary --dataset porto_alegre --date 2019-05-13 --window 14:00-16:00 | tee reports/porto_alegre_feed_summary.txt
+	$(VENV)/bin/papermill --no-progress-bar notebooks/01_feed_overview.ipynb reports/01_feed_overview.ipynb
+	$(VENV)/bin/jupyter nbconvert --log-level WARN --to html reports/01_feed_overview.ipynb
+	$(VENV)/bin/transitmile feed-summary --dataset porto_alegre --date 2019-05-13 --window 14:00-16:00 > reports/porto_alegre_feed_summary.txt
 	$(VENV)/bin/transitmile ttm --dataset porto_alegre --departure 2019-05-13T14:00 --window 60 --breakdown -o reports/porto_alegre_ttm.parquet
+	@echo "reports written: reports/01_feed_overview.html, reports/porto_alegre_ttm.parquet"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check transitmile tests benchmarks
