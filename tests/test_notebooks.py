@@ -26,6 +26,19 @@ def test_committed_without_outputs_and_with_a_parameters_cell(path):
     assert len(tagged) == 1
 
 
+def test_nbstripout_has_nothing_to_strip():
+    nbstripout = pytest.importorskip("nbstripout")
+    import subprocess
+    import sys
+
+    del nbstripout
+    done = subprocess.run(
+        [sys.executable, "-m", "nbstripout", "--verify", *map(str, NOTEBOOKS)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_feed_overview_runs_and_states_its_takeaway(tmp_path, poa_gtfs):
     papermill = pytest.importorskip("papermill")
     out = tmp_path / "01.ipynb"
