@@ -27,11 +27,10 @@ def test_committed_without_outputs_and_with_a_parameters_cell(path):
 
 
 def test_nbstripout_has_nothing_to_strip():
-    nbstripout = pytest.importorskip("nbstripout")
     import subprocess
     import sys
 
-    del nbstripout
+    pytest.importorskip("nbstripout")
     done = subprocess.run(
         [sys.executable, "-m", "nbstripout", "--verify", *map(str, NOTEBOOKS)],
         capture_output=True, text=True,
