@@ -234,3 +234,28 @@ def test_headway_based_bus_is_used_with_an_uncertain_wait(frequency_town):
         frequency_town, departure_time_window=dt.timedelta(minutes=1), percentiles=(5, 50, 95)
     )
     assert again.equals(frame)  # seeded draws: reproducible
+
+
+def test_auto_hands_plain_requests_to_r5py_where_usable(town, monkeypatch):
+    """The request travel_time_matrix builds must be one R5 can take (and breakdown not)."""
+    from transitmile.engines import r5
+    from transitmile.routing import run_embedded
+
+    network, o, d = town
+    status = r5.R5Status(True, "test: R5 usable", None, "21.0.1", None)
+    monkeypatch.setattr(r5, "_status_for_environment", lambda key: status)
+    calls = []
+
+    def stand_in(network, origins, destinations, request, progress=None):
+        calls.append(request)
+        frame = run_embedded(network, origins, destinations, request)
+        frame.attrs = {"engine": "r5py"}
+        return frame
+
+    monkeypatch.setattr(r5, "run_r5py", stand_in)
+    frame = tm.travel_time_matrix(network, o, d, departure=EIGHT, engine="auto")
+    assert frame.attrs["engine"] == "r5py" and len(calls) == 1
+    assert calls[0].options == {}
+    with_breakdown = tm.travel_time_matrix(network, o, d, departure=EIGHT, breakdown=True)
+    assert with_breakdown.attrs["engine"] == "embedded"  # R5 has no breakdown: auto says so
+    assert "breakdown" in with_breakdown.attrs["engine_reason"]

@@ -119,7 +119,8 @@ def travel_time_matrix(
         speed_cycling=speed_cycling,
         max_public_transport_rides=max_public_transport_rides,
         min_transfer_time=min_transfer_time,
-        breakdown=bool(breakdown),
+        # an embedded-only output: named only when asked, so R5 stays eligible otherwise
+        **({"breakdown": True} if breakdown else {}),
     )
     origins = check_points(origins, "origins")
     destinations = origins if destinations is None else check_points(destinations, "destinations")
