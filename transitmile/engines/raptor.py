@@ -187,8 +187,10 @@ def raptor_rounds(
                     t_arr = arrivals[base + pos * n_trips + trip] + shift
                     if t_arr <= latest_arrival:
                         if t_arr < tau_ride[k, s]:
+                            # Later rounds hold the best of rounds < k (carried at the
+                            # end of each round), so the last one tells a new best.
+                            best_overall = t_arr < tau_ride[max_rides, s]
                             tau_ride[k, s] = t_arr
-                            best_overall = _carry_down(tau_ride, k, s, t_arr)
                             if record:
                                 parent[RIDE_PATTERN, k, s] = p
                                 parent[RIDE_TRIP, k, s] = trip
@@ -207,7 +209,6 @@ def raptor_rounds(
                                 n_egress += 1
                         if t_arr < tau[k, s]:
                             tau[k, s] = t_arr
-                            _carry_down(tau, k, s, t_arr)
                             if stop_flag[s] & 1 == 0:
                                 stop_flag[s] |= 1
                                 new_list[n_new] = s
@@ -225,12 +226,12 @@ def raptor_rounds(
             s = ride_list[i]
             stop_flag[s] &= 1
             t0 = tau_ride[k, s]
+            _carry_down(tau_ride, k, s, t0)
             for j in range(transfer_ptr[s], transfer_ptr[s + 1]):
                 s2 = transfer_to[j]
                 t_arr = t0 + transfer_s[j]
                 if t_arr <= latest_arrival and t_arr < tau[k, s2]:
                     tau[k, s2] = t_arr
-                    _carry_down(tau, k, s2, t_arr)
                     if record:
                         parent[WALK_FROM, k, s2] = s
                         parent[WALK_S, k, s2] = transfer_s[j]
@@ -242,6 +243,7 @@ def raptor_rounds(
             s = new_list[i]
             stop_flag[s] = 0
             marked_list[i] = s
+            _carry_down(tau, k, s, tau[k, s])
         n_marked = n_new
     for i in range(n_marked):
         stop_flag[marked_list[i]] = 0
