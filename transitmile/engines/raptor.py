@@ -227,7 +227,9 @@ def raptor_rounds(
             stop_flag[s] &= 1
             t0 = tau_ride[k, s]
             _carry_down(tau_ride, k, s, t0)
-            for j in range(transfer_ptr[s], transfer_ptr[s + 1]):
+            # An unsigned index spares numba's negative-index wraparound on every
+            # access of this hottest loop (~350,000 relaxations per origin on POA).
+            for j in range(np.uint64(transfer_ptr[s]), np.uint64(transfer_ptr[s + 1])):
                 s2 = transfer_to[j]
                 t_arr = t0 + transfer_s[j]
                 if t_arr <= latest_arrival and t_arr < tau[k, s2]:
