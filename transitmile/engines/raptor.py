@@ -42,6 +42,8 @@ UNREACHED = np.int32(2**31 - 1)  # as R5's FastRaptorWorker.UNREACHED
 RIDE_PATTERN, RIDE_TRIP, RIDE_BOARD_POS, RIDE_ALIGHT_POS, WALK_FROM, WALK_S = range(6)
 N_PARENT_ROWS = 6
 
+_PULL_BLOCK = 32  # egress stops per vectorized block of the pull (see _propagate_egress)
+
 
 @njit(cache=True, inline="always")
 def _carry_down(labels, k, stop, value):
@@ -332,20 +334,24 @@ def _propagate_egress(n_egress, egress_list, egress_flag, tau_ride, egress_ptr, 
     earliest = UNREACHED
     for e in range(n_egress):
         earliest = min(earliest, tau_ride[max_rides, egress_list[e]])
+    best_ride = tau_ride[max_rides]
     for dst in range(len(dest_arrival)):
-        best = dest_arrival[dst]
-        cap = min(best, latest)
+        cap = min(dest_arrival[dst], latest)
         if direct[dst] < UNREACHED:
             cap = min(cap, t0 + direct[dst])
-        for j in range(egress_t_ptr[dst], egress_t_ptr[dst + 1]):
-            walk = egress_t_s[j]
-            if earliest + walk >= cap:
-                break
-            t_arr = tau_ride[max_rides, egress_t_from[j]] + walk
-            if t_arr < cap:
-                cap = t_arr
-                best = t_arr
-        dest_arrival[dst] = best
+        # Blocks of _PULL_BLOCK stops: a branch-free minimum numba vectorizes, the
+        # cut-off tested per block. Stops past the cut-off can only give arrivals
+        # >= cap, which leave the minimum below the initial cap unchanged.
+        best = np.int64(UNREACHED)
+        j = egress_t_ptr[dst]
+        end = egress_t_ptr[dst + 1]
+        while j < end and earliest + egress_t_s[j] < min(cap, best):
+            stop = min(j + _PULL_BLOCK, end)
+            for jj in range(np.uint64(j), np.uint64(stop)):
+                best = min(best, best_ride[egress_t_from[jj]] + egress_t_s[jj])
+            j = stop
+        if best < cap:
+            dest_arrival[dst] = best
 
 
 @njit(cache=True)
