@@ -36,6 +36,20 @@ def test_frame_names_columns_like_r5py():
     assert list(one_other.columns) == ["from_id", "to_id", "travel_time_p75"]
 
 
+def test_frame_zeroes_exactly_the_pairs_of_a_point_with_itself():
+    # Destinations shared with the origins in another order, plus one of their own.
+    o, d = points([10, 20, 30]), points([30, 40, 10])
+    frame = _frame(o, d, np.full((3, 3, 1), 5.0), (50,), None)
+    assert list(frame["from_id"]) == [10, 10, 10, 20, 20, 20, 30, 30, 30]
+    assert list(frame["to_id"]) == [30, 40, 10] * 3
+    assert frame["travel_time"].tolist() == [5.0, 5.0, 0.0, 5.0, 5.0, 5.0, 0.0, 5.0, 5.0]
+    # object ids stay object (no inference to a string dtype)
+    o_obj = points(["x", "y"]).astype({"id": object})
+    frame = _frame(o_obj, o_obj, np.full((2, 2, 1), 5.0), (50,), None)
+    assert frame["from_id"].dtype == object and frame["to_id"].dtype == object
+    assert frame["travel_time"].tolist() == [0.0, 5.0, 5.0, 0.0]
+
+
 def test_frame_keeps_integer_id_dtype():
     o = points([10, 20])
     frame = _frame(o, o, np.ones((2, 2, 1)), (50,), None)

@@ -332,13 +332,20 @@ BREAKDOWN_COLUMNS = {
 
 def _frame(origins, destinations, minutes: np.ndarray, percentiles, parts) -> pd.DataFrame:
     n_o, n_d = len(origins), len(destinations)
-    from_id = np.repeat(origins["id"].to_numpy(), n_d)
-    to_id = np.tile(destinations["id"].to_numpy(), n_o)
+    origin_ids, destination_ids = origins["id"].array, destinations["id"].array
+    # Take from the id arrays rather than build 2 x n_o x n_d ids anew: converting
+    # 1.5 M Python strings to the id dtype took ~0.15 s on POA, 15% of a one-minute run.
     data = {
-        "from_id": pd.Series(from_id, dtype=origins["id"].dtype),
-        "to_id": pd.Series(to_id, dtype=destinations["id"].dtype),
+        "from_id": pd.Series(
+            origin_ids.take(np.repeat(np.arange(n_o), n_d)), dtype=origin_ids.dtype
+        ),
+        "to_id": pd.Series(
+            destination_ids.take(np.tile(np.arange(n_d), n_o)), dtype=destination_ids.dtype
+        ),
     }
-    same = from_id == to_id
+    # Pairs of a point with itself: destination ids are unique (check_points).
+    itself = pd.Index(destination_ids).get_indexer(origin_ids)
+    same = (np.arange(n_o) * n_d + itself)[itself >= 0]
     for k, p in enumerate(percentiles):
         column = minutes[:, :, k].reshape(-1).astype("float64")
         column[same] = 0.0  # as r5py: an origin is 0 minutes from itself
