@@ -20,7 +20,7 @@ import pooch
 from . import settings
 from .errors import DataError
 
-__all__ = ["Dataset", "fetch_dataset", "fetch_file", "list_datasets", "file_sha256"]
+__all__ = ["Dataset", "fetch_dataset", "fetch_file", "list_datasets", "file_sha256", "path_sha256"]
 
 _R5R_COMMIT = "65e61dfce4c24e53293b9c919c701399f752f549"
 _R5R_POA = (
@@ -141,7 +141,16 @@ def list_datasets() -> pd.DataFrame:
 
 
 def file_sha256(path: str | Path) -> str:
-    """sha256 hex digest of a file, read in 1 MiB blocks."""
+    """sha256 hex digest of a file (read once per process while unchanged)."""
+    path = Path(path).resolve()
+    stat = path.stat()
+    return _file_sha256(path, stat.st_size, stat.st_mtime_ns)
+
+
+@cache
+def _file_sha256(path: Path, size: int, mtime_ns: int) -> str:
+    # Keyed by size and mtime so an edited file is hashed again; the catalog, feeds,
+    # streets and the network cache key all ask for the same inputs' hashes.
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -149,15 +158,20 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-@cache
-def _verified(path: Path, size: int, mtime_ns: int, expected: str) -> bool:
-    # Cached on (path, size, mtime) so that a file is hashed once per process.
-    return file_sha256(path) == expected
+def path_sha256(path: str | Path) -> str:
+    """sha256 of a file, or of a folder's files (relative names and contents, sorted)."""
+    path = Path(path)
+    if path.is_file():
+        return file_sha256(path)
+    digest = hashlib.sha256()
+    for member in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(member.relative_to(path).as_posix().encode())
+        digest.update(file_sha256(member).encode())
+    return digest.hexdigest()
 
 
 def _check(path: Path, name: str, expected: str) -> Path:
-    stat = path.stat()
-    if not _verified(path, stat.st_size, stat.st_mtime_ns, expected):
+    if file_sha256(path) != expected:
         raise DataError(
             f"data file {str(path)!r} does not match the catalog's sha256 for {name!r}: "
             f"expected {expected}, found {file_sha256(path)}. Remove or replace it; "

@@ -24,7 +24,7 @@ import geopandas as gpd
 import numpy as np
 
 from . import settings
-from .data import file_sha256
+from .data import file_sha256, path_sha256
 from .errors import NetworkError, show_value
 from .feeds import Feed, load_feeds
 from .streets import (
@@ -129,7 +129,7 @@ class TransportNetwork:
         parts = {
             "format": CACHE_FORMAT,
             "osm": file_sha256(self.osm_pbf),
-            "gtfs": [_path_sha256(p) for p in self.gtfs],
+            "gtfs": [path_sha256(p) for p in self.gtfs],
             "names": self.names,
             "date": str(self._requested_date),
             "transfer_search_m": TRANSFER_SEARCH_M,
@@ -266,16 +266,6 @@ def _snap_stops(graph: StreetGraph, stops: gpd.GeoDataFrame) -> Snapped:
         graph.mode,
     )
     return snapped
-
-
-def _path_sha256(path: Path) -> str:
-    if path.is_file():
-        return file_sha256(path)
-    digest = hashlib.sha256()
-    for member in sorted(p for p in path.rglob("*") if p.is_file()):
-        digest.update(member.relative_to(path).as_posix().encode())
-        digest.update(file_sha256(member).encode())
-    return digest.hexdigest()
 
 
 def _atomic_pickle(obj, path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -12,18 +11,9 @@ from pathlib import Path
 import networkx as nx
 import partridge as ptg
 
-from ..data import file_sha256
 from ..errors import FeedError, show_value
 
 REQUIRED_FILES = ("stops.txt", "stop_times.txt", "trips.txt", "routes.txt")
-
-
-def _folder_sha256(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for member in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(member.relative_to(folder).as_posix().encode())
-        digest.update(file_sha256(member).encode())
-    return digest.hexdigest()
 
 
 def _feed_root(names: Iterable[str], where: str) -> str:

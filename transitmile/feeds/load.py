@@ -12,9 +12,9 @@ import pandas as pd
 import partridge as ptg
 
 from .._progress import progress_bar
-from ..data import file_sha256
+from ..data import path_sha256
 from ..errors import FeedError, show_value
-from ._open import _feed_folder, _folder_sha256, _raw, _read_config
+from ._open import _feed_folder, _raw, _read_config
 from ._parse import _isin
 from ._tables import _agencies_routes, _check_coordinates, _stop_times, _stops, _transfers, _trips
 from .calendar import _parse_date, _pick_busiest, _service_days, _trip_counts
@@ -158,10 +158,7 @@ def load_feeds(
         )
         for folder, raw, name in bar:
             loaded.append(_prefixed(_load_one(folder, raw, name, day), name, prefix))
-    sources = [
-        FeedSource(name, p, _folder_sha256(p) if p.is_dir() else file_sha256(p))
-        for p, name in zip(paths, names, strict=True)
-    ]
+    sources = [FeedSource(name, p, path_sha256(p)) for p, name in zip(paths, names, strict=True)]
     return _merge(loaded, day, sources)
 
 
