@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import importlib.metadata
 import importlib.util
 import logging
@@ -43,6 +42,7 @@ import pandas as pd
 
 from .. import settings
 from .._progress import progress_bar
+from ..data import file_sha256
 from ..errors import EngineUnavailableError, RoutingError, show_value
 from .java import MIN_JAVA_VERSION, find_java
 from .request import TravelTimeRequest
@@ -171,16 +171,6 @@ def _config_value(path: Path, key: str) -> str | None:
     return value
 
 
-@cache
-def _sha256(path: Path, size: int, mtime_ns: int) -> str:
-    # Keyed on (size, mtime) so a ~100 MB jar is hashed once per process.
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _local_jar(value: str, where: str) -> tuple[Path | None, str]:
     scheme = urllib.parse.urlparse(value).scheme
     if scheme in ("http", "https"):
@@ -229,8 +219,7 @@ def find_r5_jar(classpath: str | os.PathLike | None = None) -> tuple[Path | None
             f"no local R5 jar: TRANSITMILE_R5_CLASSPATH is not set and r5py's cache has no "
             f"{name} (looked in {cached.parent})"
         )
-    stat = cached.stat()
-    if _sha256(cached, stat.st_size, stat.st_mtime_ns) != expected:
+    if file_sha256(cached) != expected:  # cached per (path, size, mtime): ~100 MB jar
         return None, f"r5py's cached {cached} does not match its sha256; r5py would re-download it"
     return cached, f"R5 jar from r5py's cache: {cached}"
 
