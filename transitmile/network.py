@@ -236,7 +236,11 @@ class TransportNetwork:
         return {"WALK": self._built.stops_walk, "BICYCLE": self._built.stops_bike}[mode]
 
     def transfer_seconds(self, speed_walking: float, max_transfer_time_s: int) -> SparseTimes:
-        """Stop-to-stop walking times at ``speed_walking`` km/h within a time limit, seconds."""
+        """Stop-to-stop walking times at ``speed_walking`` km/h within a time limit, seconds.
+
+        Walks are stored up to ``TRANSFER_SEARCH_M`` (2,500 m), which covers the default
+        20-minute transfer limit up to 7.5 km/h; faster walkers keep 2,500 m transfers.
+        """
         metres = self._built.transfer_m
         seconds = np.rint(metres.seconds * (3.6 / speed_walking)).astype(np.int32)
         keep = seconds <= max_transfer_time_s
