@@ -56,6 +56,18 @@ class Intervention:
         """One line saying what and where, for the plan."""
         return f"{self.kind.replace('_', ' ')} {self.name!r}"
 
+    def geometry(self) -> shapely.Geometry | None:
+        """Return where the intervention is, in lon/lat (None when it has no place)."""
+        return None
+
+    def where(self) -> str:
+        """Say where it is, for the plan (the centre of its geometry, lon/lat)."""
+        geometry = self.geometry()
+        if geometry is None:
+            return ""
+        point = geometry.centroid
+        return f"around lon {point.x:.5f}, lat {point.y:.5f}"
+
     def spec(self) -> dict[str, Any]:
         """Plain JSON-able description (type, name, parameters, geometry as WKT)."""
         out: dict[str, Any] = {"type": self.kind}

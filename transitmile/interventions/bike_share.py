@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from ..errors import StudyError, show_value
 from .base import Intervention, non_negative, positive
@@ -141,6 +142,10 @@ class BikeShare(Intervention, AccessService):
     def describe(self) -> str:
         """Say what and where, for the plan."""
         return f"bike-share {self.name!r}: {len(self.stations)} stations, {self.n_bikes} bikes"
+
+    def geometry(self) -> shapely.Geometry:
+        """Return the stations, lon/lat."""
+        return shapely.union_all(self.stations.geometry.to_numpy())
 
     def stations_off_network(self, network) -> list:
         """Ids of stations farther than the snap radius from the walk or bike network."""

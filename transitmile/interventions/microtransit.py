@@ -108,6 +108,10 @@ class Microtransit(Intervention, AccessService):
         """Say what and where, for the plan."""
         return f"microtransit {self.name!r}: on-demand zone to stops {self.hubs}"
 
+    def geometry(self) -> shapely.Geometry:
+        """Return the zone, lon/lat."""
+        return self.zone
+
     def check_hubs(self, network) -> None:
         """Raise StudyError naming hub ids that are not stops of the network."""
         missing = sorted(set(self.hubs) - set(network.stops["id"]))

@@ -100,6 +100,10 @@ class Scooters(Intervention, AccessService):
         """Say what and where, for the plan."""
         return f"dockless scooters {self.name!r} in a {self.area.area * 111**2:.1f} km2 area"
 
+    def geometry(self) -> shapely.Geometry:
+        """Return the service area, lon/lat."""
+        return self.area
+
     def _inside(self, network, places: gpd.GeoDataFrame) -> np.ndarray:
         geometry = places.geometry.to_crs("EPSG:4326")
         return shapely.contains_xy(self.area, geometry.x.to_numpy(), geometry.y.to_numpy())

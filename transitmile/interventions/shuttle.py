@@ -327,6 +327,14 @@ class Shuttle(Intervention):
             self.capital_per_vehicle, 8.0, self.unit_cost_source,
         )  # fmt: skip
 
+    def where(self) -> str:
+        """Say where it runs: its first and last stop."""
+        label = [
+            s if isinstance(s, str) else s.get("name", f"({s['lon']:.5f}, {s['lat']:.5f})")
+            for s in self.stops
+        ]
+        return f"from {label[0]} to {label[-1]}" + (" and back" if self.loop else "")
+
     def describe(self) -> str:
         """Say what and where, for the plan."""
         return f"shuttle {self.name!r}: {len(self.stops)} stops every {self.headway_min:g} min, {self.start}-{self.end}"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import shapely
 
 from ..errors import StudyError, show_value
 from ..street_edits import write_osm_with_links
@@ -84,6 +85,10 @@ class WalkingLinks(Intervention):
         """Say what and where, for the plan."""
         names = ", ".join(str(n) for n in self.links.get("name", []))
         return f"walking links {self.name!r}: {len(self.links)} new link(s) ({names})"
+
+    def geometry(self) -> shapely.Geometry:
+        """Return the links, lon/lat."""
+        return self.links.union_all()
 
     def check(self, network) -> None:
         """Raise StudyError when a link lies outside the network's streets."""
