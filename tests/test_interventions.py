@@ -60,13 +60,9 @@ def town(tmp_path_factory):
             "T1,08:10:00,08:10:00,A,1\nT1,08:20:00,08:20:00,B,2\n",
         },
     )
-    saved = settings.cache_dir
-    settings.cache_dir = folder / "cache"
-    try:
-        network = tm.TransportNetwork(osm, [gtfs], DAY, progress=False)
-    finally:
-        settings.cache_dir = saved
-    return network
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(settings, "cache_dir", folder / "cache")
+        return tm.TransportNetwork(osm, [gtfs], DAY, progress=False)
 
 
 @pytest.fixture
