@@ -24,15 +24,12 @@ def poa_scenarios(poa_network, tmp_path_factory):
     """Each scenario of the study applied to the Porto Alegre baseline (built once)."""
     network, _ = poa_network
     folder = tmp_path_factory.mktemp("scenarios")
-    saved = settings.cache_dir
-    settings.cache_dir = folder / "cache"
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(settings, "cache_dir", folder / "cache")
         return {
             s.name: (s, scenario_network(network, s, folder / "work"))
             for s in read_scenarios(STUDY)
         }
-    finally:
-        settings.cache_dir = saved
 
 
 def test_study_names_the_four_kinds_of_fix_with_reasons(poa_scenarios):
