@@ -1,10 +1,14 @@
 """The embedded engine: range RAPTOR over a compiled timetable, in chunks of origins.
 
-The caller (``routing.py``) computes the street tables (access: origin x stop,
-egress: stop x destination, transfers: stop x stop, direct: origin x destination)
-and a :class:`~transitmile.engines.timetable.Timetable`; this module checks them,
-draws the Monte Carlo phases of headway-based trips, and runs
-:func:`~transitmile.engines.raptor.range_raptor_chunk` chunk by chunk.
+:func:`run_embedded` is the engine behind ``travel_time_matrix(engine="embedded")``:
+it asks :mod:`~transitmile.engines.street_legs` for the street tables (access: origin x
+stop, egress: stop x destination, direct: origin x destination; access services
+included), takes the transfers (stop x stop) and the
+:class:`~transitmile.engines.timetable.Timetable` from the network, runs
+:func:`compute_travel_times` and shapes the r5py frame (:mod:`~transitmile.engines.frame`).
+:func:`compute_travel_times` checks the tables, draws the Monte Carlo phases of
+headway-based trips, and runs :func:`~transitmile.engines.raptor.range_raptor_chunk`
+chunk by chunk.
 
 A :class:`RaptorChunk` (timetable + its slice of access/direct + egress + transfers
 + parameters) holds only numpy arrays and plain numbers: it is the unit a multi-core
@@ -19,15 +23,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from .. import settings
 from .._progress import progress_bar
 from ..errors import RoutingError, show_value
+from ..provenance import package_version
 from . import raptor
+from .frame import BREAKDOWN_COLUMNS, result_frame
+from .request import TravelTimeRequest
+from .street_legs import street_legs
 from .tables import SparseTimes, check_sparse_times, empty_sparse_times
 from .timetable import Timetable
 
 __all__ = [
+    "run_embedded",
     "TravelTimes",
     "RaptorChunk",
     "compute_travel_times",
@@ -438,3 +448,70 @@ def stop_arrival_times(
         arr[labels == raptor.UNREACHED] = -1
         out.append(arr)
     return out[0], out[1]
+
+
+def run_embedded(
+    network, origins, destinations, request: TravelTimeRequest, *, progress: bool | None = None
+) -> pd.DataFrame:
+    """Route a request with the embedded engine: street tables, then transit in RAPTOR.
+
+    Parameters
+    ----------
+    network : TransportNetwork
+        Street graphs, timetable, transfers and access services.
+    origins, destinations : GeoDataFrame
+        Validated points (see :func:`transitmile.streets.check_points`).
+    request : TravelTimeRequest
+        The validated request.
+    progress : bool, optional
+        Progress bars (default ``settings.progress``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        r5py's columns (see :func:`~transitmile.engines.frame.result_frame`), with
+        ``attrs["engine"] == "embedded"`` and ``attrs["engine_version"]``.
+    """
+    access, direct, egress = street_legs(network, origins, destinations, request, progress)
+    if request.uses_transit:
+        transfers = network.transfer_seconds(
+            request.speed_walking, min(settings.max_transfer_time_s, request.max_time_walking_s)
+        )
+        result = compute_travel_times(
+            network.timetable,
+            transfers,
+            access,
+            egress,
+            direct,
+            departure_s=request.departure_seconds,
+            n_minutes=request.n_departure_minutes,
+            percentiles=request.percentiles,
+            max_time_s=request.max_time_s,
+            max_rides=request.max_public_transport_rides,
+            board_slack_s=request.min_transfer_time_s,
+            seed=settings.random_seed,
+            breakdown=request.options.get("breakdown", False),
+            progress=progress,
+        )
+        minutes, parts = result.minutes, result.breakdown
+    else:
+        minutes, parts = _street_only_minutes(direct, request)
+    frame = result_frame(origins, destinations, minutes, request.percentiles, parts)
+    frame.attrs["engine"] = "embedded"
+    frame.attrs["engine_version"] = (
+        f"transitmile {package_version('transitmile')} embedded range RAPTOR; "
+        f"numba {package_version('numba')}"
+    )
+    return frame
+
+
+def _street_only_minutes(direct: SparseTimes, request: TravelTimeRequest):
+    """Minutes of a request without transit: the door-to-door street times, every percentile."""
+    seconds = direct.to_dense(fill=np.inf)
+    # strictly below max_time, as R5 (PerTargetPropagater: timeAtTarget < cutoffSeconds)
+    minutes = np.where(seconds < request.max_time_s, np.floor(seconds / 60.0), np.nan)
+    minutes = np.repeat(minutes[:, :, None], len(request.percentiles), axis=2)
+    parts = None
+    if request.options.get("breakdown"):  # no transit leg to split: the columns stay empty
+        parts = {part: np.full(minutes.shape[:2], np.nan) for part in BREAKDOWN_COLUMNS}
+    return minutes, parts

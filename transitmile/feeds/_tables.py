@@ -48,7 +48,7 @@ def _stops(raw: ptg.gtfs.Feed, name: str) -> pd.DataFrame:
 
 
 def _check_coordinates(stops: pd.DataFrame, used: pd.Series, name: str) -> pd.DataFrame:
-    """Stops used by stop_times need coordinates; unused ones without are dropped."""
+    """Check that stops used by stop_times have coordinates; drop unused ones without."""
     where = f"{name}/stops.txt"
     bad_range = (stops["stop_lat"].abs() > 90) | (stops["stop_lon"].abs() > 180)
     if bad_range.any():
