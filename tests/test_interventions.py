@@ -142,6 +142,21 @@ def test_bike_share_ride_on_the_town_priced_by_hand(town):
     assert "assumption" in costs.source
 
 
+def test_bike_share_reaches_the_bus_that_walking_misses(town):
+    # leaving O at 08:02, walking 500 m reaches A at 08:10:20: too late for the only bus
+    # (08:10, 60 s boarding slack), so O -> D (4,600 m) is a 4,600 s walk: 76 minutes.
+    # By bike-share: walk 100 s to S1, unlock 60, ride 350 m at 12 km/h (105 s), dock 60,
+    # walk 50 s to A: at A 08:08:15, bus 08:10 -> B 08:20, walk 100 s: 08:21:40 = 19 min
+    stations = points({"S1": (100, 0), "S2": (450, 0)})
+    network = scenario_network(town, Scenario("bikes", [BikeShare("pilot", stations)]))
+    o, d = points({"O": (0, 0)}), points({"D": (4600, 0)})
+    kwargs = {"departure": dt.datetime(2024, 1, 15, 8, 2), "engine": "embedded",
+              "departure_time_window": dt.timedelta(minutes=1), "progress": False}  # fmt: skip
+    assert tm.travel_time_matrix(town, o, d, **kwargs)["travel_time"].tolist() == [76.0]
+    assert tm.travel_time_matrix(network, o, d, **kwargs)["travel_time"].tolist() == [19.0]
+    assert town.access_services == [] and network.timetable is town.timetable
+
+
 def test_microtransit_from_inside_the_zone_to_its_hub(town):
     # O (0,0) is inside the zone, 500 m from hub A: 600 + 500 x 1.5 / (20 / 3.6) = 735 s;
     # P (0, 240) is outside; stop B is no hub

@@ -38,7 +38,7 @@ from .data import file_sha256
 from .errors import StudyError, TransitmileError, show_value
 from .interventions import (
     INTERVENTION_TYPES,
-    AccessService,
+    AccessLegs,
     Costs,
     Economics,
     Intervention,
@@ -87,9 +87,9 @@ class Scenario:
     notes: str = ""
 
     @property
-    def access_services(self) -> list[AccessService]:
+    def access_services(self) -> list[AccessLegs]:
         """The interventions the engine routes as access/egress services."""
-        return [i for i in self.interventions if isinstance(i, AccessService)]
+        return [i for i in self.interventions if isinstance(i, AccessLegs)]
 
     @property
     def speed_walking(self) -> float | None:

@@ -16,13 +16,13 @@ import shapely
 from ..errors import StudyError, show_value
 from .base import Intervention, VehicleService, as_geometry, non_negative, positive
 from .costs import Costs
-from .service import AccessService, on_demand_seconds
+from .service import AccessLegs, on_demand_seconds
 
 __all__ = ["Microtransit"]
 
 
 @dataclass(eq=False)
-class Microtransit(VehicleService, Intervention, AccessService):
+class Microtransit(VehicleService, Intervention, AccessLegs):
     """An on-demand zone (polygon) serving hub stops.
 
     Parameters
@@ -51,7 +51,7 @@ class Microtransit(VehicleService, Intervention, AccessService):
     unit_cost_source : str
     """
 
-    name: str
+    name: str = field()  # required: no default from AccessService.name
     zone: shapely.Geometry
     hubs: list[str] = field(default_factory=list)
     wait_min: float = 10.0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -11,13 +11,13 @@ import shapely
 
 from .base import Intervention, as_geometry, non_negative, positive
 from .costs import Costs
-from .service import AccessService, snapped, street_seconds
+from .service import AccessLegs, snapped, street_seconds
 
 __all__ = ["Scooters"]
 
 
 @dataclass(eq=False)
-class Scooters(Intervention, AccessService):
+class Scooters(Intervention, AccessLegs):
     """Dockless vehicles usable between any two places inside a service area.
 
     A leg is: walk to a vehicle (``walk_to_vehicle_min``), unlock, ride on the bike
@@ -41,7 +41,7 @@ class Scooters(Intervention, AccessService):
         Public cost of a permitted private operator (default: an assumption).
     """
 
-    name: str
+    name: str = field()  # required: no default from AccessService.name
     area: shapely.Geometry
     speed_kmh: float = 15.0
     unlock_min: float = 1.0
