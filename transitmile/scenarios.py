@@ -439,7 +439,11 @@ def _first_mile_minutes(network, origins, settings_: _Settings, speed_walking: f
 
 
 def _jobs_within(network, origins, destinations, settings_: _Settings, speed_walking: float):
-    """Per origin: opportunities reachable within the cutoff (door to door)."""
+    """Per origin: opportunities reachable door to door within the cutoff.
+
+    Trips are routed up to the cutoff's whole minute: R5 reports trips strictly below
+    ``max_time``, so it is the cutoff plus one minute.
+    """
     from .access import accessibility
     from .routing import travel_time_matrix
 
@@ -447,19 +451,16 @@ def _jobs_within(network, origins, destinations, settings_: _Settings, speed_wal
         network, origins, destinations, departure=settings_.departure,
         departure_time_window=settings_.window, speed_walking=speed_walking,
         speed_cycling=settings_.speed_cycling,
-        # whole minutes up to the cutoff are kept: R5 reports trips strictly below max_time
         max_time=dt.timedelta(minutes=settings_.cutoff_min + 1), engine=settings_.engine,
         progress=False,
     )  # fmt: skip
     access = accessibility(
         ttm, destinations, opportunities=settings_.opportunities, measure="cumulative",
-        cutoffs=(settings_.cutoff_min,),
+        cutoffs=(settings_.cutoff_min,), population=None, origins=origins,
     )  # fmt: skip
     column = f"{settings_.opportunities}_cumulative_{settings_.cutoff_min}min"
-    ids = access["id"] if "id" in access.columns else access["from_id"]
-    return (
-        pd.Series(access[column].to_numpy(), index=ids.to_numpy()).reindex(origins["id"]).to_numpy()
-    )
+    by_id = pd.Series(access[column].to_numpy(), index=access["id"].to_numpy())
+    return by_id.reindex(origins["id"].to_numpy()).to_numpy()
 
 
 def _measure(network, origins, destinations, settings_: _Settings, speed_walking: float):
