@@ -12,8 +12,10 @@ The town (metres east/north of a point in Porto Alegre, walking 3.6 km/h = 1 m/s
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from shapely.geometry import LineString, Polygon
 
@@ -247,3 +249,61 @@ def test_geometry_in_a_projected_crs_is_refused():
         Microtransit(
             "m", Polygon([(485000, 6674000), (486000, 6674000), (486000, 6675000)]), hubs=["A"]
         )
+
+
+def test_scooter_leg_is_find_unlock_and_ride_inside_the_area(town):
+    # O (0,0) and stop A (500,0) lie inside the area: 3 min to find a scooter, 1 to unlock,
+    # 500 m at 15 km/h = 120 s: 360 s; stop B (4500,0) lies outside it
+    from transitmile.interventions import Scooters
+
+    scooters = Scooters("downtown", square(-100, -100, 1000, 100))
+    request = tm.engines.request.make_request(departure=EIGHT)
+    seconds = scooters.seconds_between(town, points({"O": (0, 0)}), town.stops, request)
+    stop = list(town.stops["id"])
+    assert seconds[0, stop.index("A")] == 360.0 and np.isinf(seconds[0, stop.index("B")])
+
+
+def test_stations_beyond_the_streets_are_reported_not_dropped(town):
+    from transitmile.interventions import StationsOffNetworkWarning
+
+    stations = points({"S1": (100, 0), "S2": (4100, 0), "far": (0, 5000)})
+    with pytest.warns(StationsOffNetworkWarning, match=r"stations \['far'\] lie beyond"):
+        BikeShare("pilot", stations).check(town)
+    nowhere = points({"a": (0, 5000), "b": (100, 5000)})
+    with pytest.raises(StudyError, match="none lies within the snap radius"):
+        BikeShare("pilot", nowhere).check(town)
+
+
+def test_geometry_outside_the_network_names_the_scenario_and_the_field(town):
+    far = LineString([lonlat(0, 90_000), lonlat(100, 90_000)])
+    bridge = WalkingLinks("bridge", links=[far], costs=Costs(capital=1, source="assumption"))
+    with pytest.raises(
+        StudyError, match="scenario 'far': walking_links 'bridge': field 'links' lies"
+    ):
+        scenario_network(town, Scenario("far", [bridge]))
+
+
+def test_a_failing_scenario_keeps_its_error_and_the_others_go_on(town, private_cache):
+    from transitmile.scenarios import compare_scenarios
+
+    homes = points({"O": (0, 0), "P": (0, 240)}).assign(population=[100, 50])
+    work = points({"D": (4600, 0)}).assign(jobs=[1000])
+    bridge = WalkingLinks(
+        "footbridge", links=[LineString([lonlat(0, 0), lonlat(0, 240)])],
+        costs=Costs(capital=100_000, life_years=20, source="assumption"),
+    )  # fmt: skip
+    broken = Microtransit("pilot", square(-100, -100, 300, 100), hubs=["nowhere"])
+    economics = Economics(10.0, "assumption", 1.0, "assumption")
+    with warnings.catch_warnings():  # one bus trip: no stop is frequent (a valid answer)
+        warnings.simplefilter("ignore")
+        table = compare_scenarios(
+            town, [Scenario("bridge", [bridge]), Scenario("broken", [broken])], homes, work,
+            economics=economics, departure=EIGHT, departure_time_window=dt.timedelta(minutes=10),
+            workdir=private_cache / "work",
+        )  # fmt: skip
+    rows = table.set_index("scenario")
+    assert list(rows.index) == ["baseline", "bridge", "broken"]
+    assert pd.isna(rows.loc["bridge", "error"])
+    assert rows.loc["bridge", "capital_cost"] == 100_000
+    assert "scenario 'broken': microtransit 'pilot': field 'hubs'" in rows.loc["broken", "error"]
+    assert np.isnan(rows.loc["broken", "benefit_cost_ratio"])

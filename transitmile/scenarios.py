@@ -341,9 +341,11 @@ def scenario_network(baseline, scenario: Scenario, workdir: str | os.PathLike | 
     links = [i for i in scenario.interventions if isinstance(i, WalkingLinks) and len(i.links)]
     shuttles = [i for i in scenario.interventions if isinstance(i, Shuttle)]
     services = scenario.access_services
-    for service in services:
-        if hasattr(service, "check_hubs"):
-            service.check_hubs(baseline)
+    for item in scenario.interventions:
+        try:
+            item.check(baseline)
+        except StudyError as exc:
+            raise StudyError(f"scenario {scenario.name!r}: {exc}") from None
     if not links and not shuttles:
         network = copy.copy(baseline)
         network.access_services = list(services)

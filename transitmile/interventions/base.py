@@ -69,6 +69,19 @@ class Intervention:
         point = geometry.centroid
         return f"around lon {point.x:.5f}, lat {point.y:.5f}"
 
+    def check(self, network) -> None:
+        """Raise StudyError when the intervention lies outside the network's streets.
+
+        Parameters
+        ----------
+        network : TransportNetwork
+            The baseline it is applied to.
+        """
+        geometry = self.geometry()
+        if geometry is not None:
+            field = {"microtransit": "zone", "scooters": "area"}.get(self.kind, "geometry")
+            check_inside(network, geometry, f"{self.kind} {self.name!r}", field, partly=True)
+
     def spec(self) -> dict[str, Any]:
         """Plain JSON-able description (type, name, parameters, geometry as WKT)."""
         out: dict[str, Any] = {"type": self.kind}
@@ -156,7 +169,9 @@ def as_geometry(value, owner: str, field: str, kinds: tuple[str, ...]) -> shapel
     return geometry
 
 
-def check_inside(network, geometry: shapely.Geometry, owner: str, field: str) -> None:
+def check_inside(
+    network, geometry: shapely.Geometry, owner: str, field: str, *, partly: bool = False
+) -> None:
     """Raise StudyError when a geometry lies outside the network's street area.
 
     The area is the bounding box of the walk graph's nodes, widened by the snap radius.
@@ -168,6 +183,9 @@ def check_inside(network, geometry: shapely.Geometry, owner: str, field: str) ->
         In lon/lat.
     owner, field : str
         For the message.
+    partly : bool
+        Accept a geometry that overlaps the area (a zone larger than the extract);
+        else it must lie wholly inside.
     """
     from .. import settings
 
@@ -177,11 +195,12 @@ def check_inside(network, geometry: shapely.Geometry, owner: str, field: str) ->
         walk.node_lon.min() - pad, walk.node_lat.min() - pad,
         walk.node_lon.max() + pad, walk.node_lat.max() + pad,
     )  # fmt: skip
-    if not box.contains(geometry):
+    inside = box.intersects(geometry) if partly else box.contains(geometry)
+    if not inside:
         x, y = geometry.representative_point().coords[0]
         raise StudyError(
-            f"{owner}: field {field!r} lies (partly) outside the street network of "
-            f"{network.osm_pbf.name} (lon {box.bounds[0]:.4f}..{box.bounds[2]:.4f}, "
+            f"{owner}: field {field!r} lies {'' if partly else '(partly) '}outside the street "
+            f"network of {network.osm_pbf.name} (lon {box.bounds[0]:.4f}..{box.bounds[2]:.4f}, "
             f"lat {box.bounds[1]:.4f}..{box.bounds[3]:.4f}); e.g. near ({x:.5f}, {y:.5f})"
         )
 

@@ -147,6 +147,22 @@ class BikeShare(Intervention, AccessLegs):
         """Return the stations, lon/lat."""
         return shapely.union_all(self.stations.geometry.to_numpy())
 
+    def check(self, network) -> None:
+        """Warn naming stations beyond the streets; raise StudyError when all are."""
+        off = self.stations_off_network(network)
+        if len(off) == len(self.stations):
+            raise StudyError(
+                f"bike_share {self.name!r}: field 'stations': none lies within the snap radius "
+                f"of the street network of {network.osm_pbf.name}, e.g. {show_value(off[0])}"
+            )
+        if off:
+            warnings.warn(
+                f"bike_share {self.name!r}: stations {off[:10]} lie beyond the street network of "
+                f"{network.osm_pbf.name} and carry no trips",
+                StationsOffNetworkWarning,
+                stacklevel=2,
+            )
+
     def stations_off_network(self, network) -> list:
         """Ids of stations farther than the snap radius from the walk or bike network."""
         walk = snapped(network, self.stations, "WALK").snapped
@@ -155,14 +171,6 @@ class BikeShare(Intervention, AccessLegs):
 
     def seconds_between(self, network, from_places, to_places, request) -> np.ndarray:
         """Walk, unlock, ride, dock and walk on, seconds (see :func:`bike_share_seconds`)."""
-        off = self.stations_off_network(network)
-        if off:
-            warnings.warn(
-                f"bike_share {self.name!r}: stations {off[:10]} lie beyond the street network of "
-                f"{network.osm_pbf.name} and carry no trips",
-                StationsOffNetworkWarning,
-                stacklevel=2,
-            )
         walk_limit = self.max_walk_min * 60.0
         walk, bike = network.street_graph("WALK"), network.street_graph("BICYCLE")
         st_walk = snapped(network, self.stations, "WALK")

@@ -93,6 +93,11 @@ class Microtransit(VehicleService, Intervention, AccessLegs):
         """Return the zone, lon/lat."""
         return self.zone
 
+    def check(self, network) -> None:
+        """Raise StudyError for a zone outside the streets or hubs that are not stops."""
+        super().check(network)
+        self.check_hubs(network)
+
     def check_hubs(self, network) -> None:
         """Raise StudyError naming hub ids that are not stops of the network."""
         missing = sorted(set(self.hubs) - set(network.stops["id"]))

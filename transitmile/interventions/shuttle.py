@@ -331,6 +331,10 @@ class Shuttle(VehicleService, Intervention):
         ]
         return f"from {label[0]} to {label[-1]}" + (" and back" if self.loop else "")
 
+    def check(self, network) -> None:
+        """Raise StudyError for unknown stop ids or stops outside the network's streets."""
+        self.stop_table(network)
+
     def describe(self) -> str:
         """Say what and where, for the plan."""
         return f"shuttle {self.name!r}: {len(self.stops)} stops every {self.headway_min:g} min, {self.start}-{self.end}"
