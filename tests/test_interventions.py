@@ -307,3 +307,14 @@ def test_a_failing_scenario_keeps_its_error_and_the_others_go_on(town, private_c
     assert rows.loc["bridge", "capital_cost"] == 100_000
     assert "scenario 'broken': microtransit 'pilot': field 'hubs'" in rows.loc["broken", "error"]
     assert np.isnan(rows.loc["broken", "benefit_cost_ratio"])
+
+
+def test_the_network_cache_key_includes_the_interventions(town):
+    stations = points({"S1": (100, 0), "S2": (4100, 0)})
+    keys = [
+        tm.TransportNetwork(town.osm_pbf, town.gtfs, DAY, access_services=services,
+                            cache=False, progress=False)._cache_key()
+        for services in ([], [BikeShare("a", stations)], [BikeShare("a", stations)],
+                         [BikeShare("a", stations, unlock_min=2)])
+    ]  # fmt: skip
+    assert keys[0] != keys[1] and keys[1] == keys[2] and keys[2] != keys[3]

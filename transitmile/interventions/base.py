@@ -12,6 +12,7 @@ Interventions change the network a scenario routes on. Two kinds exist:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Mapping
@@ -85,8 +86,8 @@ class Intervention:
     def spec(self) -> dict[str, Any]:
         """Plain JSON-able description (type, name, parameters, geometry as WKT)."""
         out: dict[str, Any] = {"type": self.kind}
-        for key, value in vars(self).items():
-            out[key] = _plain(value)
+        for item in dataclasses.fields(self):  # the declared fields, not derived attributes
+            out[item.name] = _plain(getattr(self, item.name))
         return out
 
 
