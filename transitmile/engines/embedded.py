@@ -27,8 +27,10 @@ import pandas as pd
 
 from .. import settings
 from .._progress import progress_bar
+from ..conventions import R5PY_DEFAULTS
 from ..errors import RoutingError, show_value
 from ..provenance import package_version
+from ..sparse import indptr_from_rows
 from . import raptor
 from .frame import BREAKDOWN_COLUMNS, result_frame
 from .request import TravelTimeRequest
@@ -48,6 +50,8 @@ __all__ = [
 ]
 
 BREAKDOWN_PARTS = ("access", "waiting", "in_vehicle", "transfer", "egress")
+
+_MAX_TIME_S = int(R5PY_DEFAULTS.max_time.total_seconds())
 
 
 @dataclass
@@ -231,8 +235,7 @@ def _csr_sorted(rows, cols, seconds, shape) -> SparseTimes:
     """CSR table from pairs, each row's pairs in increasing time."""
     key = rows.astype(np.int64) << 32 | seconds.astype(np.int64)
     order = np.argsort(key)
-    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=shape[0]), out=indptr[1:])
+    indptr = indptr_from_rows(rows, shape[0])
     return SparseTimes(indptr, cols[order].astype(np.int32), seconds[order], shape)
 
 
@@ -254,10 +257,10 @@ def compute_travel_times(
     departure_s: int,
     n_minutes: int,
     percentiles: Sequence[int] = (50,),
-    max_time_s: int = 7200,
-    max_rides: int = 8,
+    max_time_s: int = _MAX_TIME_S,
+    max_rides: int = R5PY_DEFAULTS.max_public_transport_rides,
     board_slack_s: int | None = None,
-    monte_carlo_draws: int = 60,
+    monte_carlo_draws: int = R5PY_DEFAULTS.monte_carlo_draws,
     seed: int | None = None,
     breakdown: bool = False,
     keep_iterations: bool = False,
@@ -409,9 +412,9 @@ def stop_arrival_times(
     origin_stop: int,
     departure_s: int,
     *,
-    max_rides: int = 8,
+    max_rides: int = R5PY_DEFAULTS.max_public_transport_rides,
     board_slack_s: int | None = None,
-    max_time_s: int = 7200,
+    max_time_s: int = _MAX_TIME_S,
     block_offsets: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Earliest arrival at every stop from one stop at one departure time (plain RAPTOR).
