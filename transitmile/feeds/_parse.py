@@ -128,6 +128,8 @@ def _column(table: pd.DataFrame, column: str, fill: object = np.nan) -> pd.Serie
 
 def _trip_bounds(trip_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Boolean masks of the first and the last row of each trip (rows sorted by trip)."""
+    if len(trip_id) == 0:
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
     change = trip_id[1:] != trip_id[:-1]
     first = np.concatenate([[True], change])
     last = np.concatenate([change, [True]])

@@ -186,13 +186,18 @@ def drop_rows_at_unusable_stops(
     return st[usable]
 
 
-def drop_unusable_trips(st: pd.DataFrame, notices: Notices, name: str) -> pd.DataFrame:
+def drop_unusable_trips(
+    st: pd.DataFrame, trips_before: np.ndarray, notices: Notices, name: str
+) -> pd.DataFrame:
     """Drop trips left with fewer than two stop_times rows (``unusable_trip``).
 
     Parameters
     ----------
     st : DataFrame
         stop_times of the date, sorted by trip and stop_sequence.
+    trips_before : array
+        Trip ids that had rows before rows were dropped: those with none left are
+        counted as dropped too.
     notices : Notices
         Receives the notice.
     name : str
@@ -203,18 +208,22 @@ def drop_unusable_trips(st: pd.DataFrame, notices: Notices, name: str) -> pd.Dat
     DataFrame
         The rows of trips with two stops or more.
     """
-    if st.empty:
-        return st
     first, last = _trip_bounds(st["trip_id"].to_numpy())
     alone = first & last
-    if not alone.any():
+    vanished = trips_before[~_isin(pd.Series(trips_before), st["trip_id"])]
+    if not alone.any() and not len(vanished):
         return st
-    return drop_trips(
-        st,
-        alone,
-        notices,
+    trips = np.union1d(st["trip_id"].to_numpy()[alone].astype(str), vanished.astype(str))
+    columns = ["trip_id", "stop_sequence", "stop_id"]
+    example = example_row(st, alone, columns) or show_value({"trip_id": vanished[0]})
+    notices.add(
         "unusable_trip",
-        f"{name}/stop_times.txt: {int(alone.sum())} trips have fewer than two stops, e.g. "
-        f"{_sample(st, alone, ['trip_id', 'stop_sequence', 'stop_id'])}",
-        ["trip_id", "stop_sequence", "stop_id"],
+        "stop_times.txt",
+        int(alone.sum()),
+        "dropped",
+        f"{name}/stop_times.txt: {len(trips)} trips have fewer than two usable stops, e.g. "
+        f"{example}",
+        example,
+        trips_dropped=len(trips),
     )
+    return st[~_isin(st["trip_id"], trips)]

@@ -108,12 +108,8 @@ def _load_one(raw: ptg.gtfs.Feed, name: str, date: datetime.date, notices: Notic
     trips = trips[
         _isin(trips["service_id"], service_ids) & _isin(trips["route_id"], routes["route_id"])
     ]
-    raw_times = _stop_times(_date_stop_times(raw, trips, name, notices), name, notices)
-    stops, causes = _stops(raw, name, raw_times["stop_id"], notices)
-    raw_times = drop_rows_at_unusable_stops(raw_times, stops, causes, notices, name)
-    raw_times = drop_unusable_trips(raw_times.reset_index(drop=True), notices, name)
-    stop_times = _complete_times(raw_times.reset_index(drop=True), stops, name, notices)
-    unused = ~_isin(trips["trip_id"], stop_times["trip_id"])
+    date_times = _date_stop_times(raw, trips, name, notices)
+    unused = ~_isin(trips["trip_id"], date_times["trip_id"])
     if unused.any():
         notices.add(
             "unused_trip",
@@ -126,6 +122,14 @@ def _load_one(raw: ptg.gtfs.Feed, name: str, date: datetime.date, notices: Notic
             trips_dropped=int(unused.sum()),
         )
         trips = trips[~unused]
+    raw_times = _stop_times(date_times, name, notices)
+    stops, causes = _stops(raw, name, raw_times["stop_id"], notices)
+    before = pd.unique(raw_times["trip_id"].to_numpy())
+    raw_times = drop_rows_at_unusable_stops(raw_times, stops, causes, notices, name)
+    raw_times = drop_unusable_trips(raw_times, before, notices, name)
+    stop_times = _complete_times(raw_times.reset_index(drop=True), stops, name, notices)
+    # Trips whose rows were dropped above are reported there.
+    trips = trips[_isin(trips["trip_id"], stop_times["trip_id"])]
     if trips.empty:
         raise FeedError(
             f"{name}: nothing routable remains on {date}: every one of its "
@@ -141,7 +145,8 @@ def _load_one(raw: ptg.gtfs.Feed, name: str, date: datetime.date, notices: Notic
         _isin(transfers["from_stop_id"], stops["stop_id"])
         & _isin(transfers["to_stop_id"], stops["stop_id"])
     ]
-    lost = sorted(set(date_trips["route_id"]) & set(routes["route_id"]) - set(trips["route_id"]))
+    had_trips = set(date_trips["route_id"]) & set(raw.routes["route_id"])
+    lost = sorted(had_trips - set(trips["route_id"]))
     return {
         "agencies": agencies,
         "routes": routes,
