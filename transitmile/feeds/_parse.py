@@ -52,10 +52,11 @@ _CLOCK = re.compile(r"^(\d+):(\d{1,2}):(\d{1,2})$")
 def _times_checked(
     table: pd.DataFrame, column: str, where: str, key: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray, str]:
-    """GTFS ``H:MM:SS`` times as float seconds (NaN for blanks), a mask of bad values
-    and the message naming the first bad one ("" when there is none).
+    """Parse GTFS ``H:MM:SS`` times, keeping track of the values that are not times.
 
     Hours may have one digit or exceed 24; minutes and seconds must be below 60.
+    Returns float seconds (NaN for blanks and bad values), the mask of bad values
+    and the message naming the first one ("" when there is none).
     """
     text = table[column].astype("string")
     parts = text.str.extract(_CLOCK.pattern)
