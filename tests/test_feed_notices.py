@@ -245,9 +245,7 @@ def test_broken_feed_is_repaired_or_trimmed_and_reported(make_feed, case):
     assert (notices["message"].str.contains(f"feed/{notices['file'].iloc[0]}", regex=False)).any()
     counts = feed.sources[0].notice_counts
     assert counts["errors"] == (notices["severity"] == "error").sum()
-    assert counts["trips_dropped"] == 2 - len(trips) - (
-        case in ("trip of an unknown service", "trip whose service never runs")
-    )
+    assert counts["trips_dropped"] == sum(trips_dropped for *_, trips_dropped in expected)
     # strict=True refuses exactly the feeds with an error notice, with its message.
     errors = notices[notices["severity"] == "error"]
     if len(errors):
@@ -289,6 +287,16 @@ def test_one_warning_sums_up_and_names_the_route_that_lost_its_trips(make_feed):
         "kept": 0,
         "trips_dropped": 1,
     }
+
+
+@pytest.mark.parametrize("column", ["route_id", "service_id"])
+def test_a_missing_required_column_is_still_refused(make_feed, column):
+    header = TRIPS[0].replace(column, "other")
+    path = make_feed(files=files(trips=[header, *TRIPS[1:]]))
+    with pytest.raises(
+        FeedError, match=rf"feed/trips.txt: missing required column\(s\) \['{column}'\]"
+    ):
+        load_feeds(path, date=MONDAY)
 
 
 def test_nothing_routable_left_is_refused(make_feed):

@@ -52,6 +52,7 @@ def _date_trips(
     FeedError
         No service on the date, naming the dates the feed does have.
     """
+    _require_columns(raw.trips, ["route_id", "service_id", "trip_id"], f"{name}/trips.txt")
     days = _service_days(raw, name)
     service_ids = sorted(set(days.loc[days["date"] == date, "service_id"]))
     counts = _trip_counts(raw, name)
