@@ -179,7 +179,7 @@ def drop_rows_at_unusable_stops(
             "stop_times.txt",
             int(here.sum()),
             "dropped",
-            f"{where}: {int(here.sum())} rows at stops left without a location "
+            f"{where}: {int(here.sum())} rows at stops dropped or left without a location "
             f"({code}, see stops.txt), e.g. {_sample(st, here, columns)}",
             example_row(st, here, columns),
         )
