@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import FeedError, RoutingError, show_value
+from ..sparse import indptr_from_rows
 
 __all__ = ["Timetable", "compile_timetable"]
 
@@ -284,7 +285,7 @@ def _assemble(
         pattern_block=np.asarray(pat_block, dtype=np.int32),
         block_ids=block_ids,
         block_headway_s=block_headway,
-        stop_pattern_ptr=_ptr(np.bincount(stops, minlength=n_stops)),
+        stop_pattern_ptr=indptr_from_rows(stops, n_stops),
         stop_pattern=pattern_of[order],
         stop_position=position[order].astype(np.int32),
     )
