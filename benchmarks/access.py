@@ -29,33 +29,20 @@ import warnings
 
 import geopandas as gpd
 
+# the script's folder is on sys.path: share the matrix benchmark's helpers
+from ttm import DEPARTURE, peak_rss_mb, timed  # noqa: I001
+
 import transitmile as tm
 from transitmile import settings
 from transitmile.access import AccessWarning
 from transitmile.streets import UnsnappedPointsWarning
 
-DEPARTURE = dt.datetime(2019, 5, 13, 14, 0)
 WINDOW = {"start": "14:00", "end": "16:00"}
 ROUTING = {"departure": DEPARTURE, "departure_time_window": dt.timedelta(minutes=60)}
 
 
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, MB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def timed(fn, repeat: int):
-    """Median wall time of ``repeat`` runs, the runs, and the last result."""
-    times, result = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), times, result
-
-
 def network_and_cells():
-    """The cached Porto Alegre network and its hexgrid cells."""
+    """Load the cached Porto Alegre network and its hexgrid cells."""
     data = tm.fetch_dataset("porto_alegre", progress=False)
     network = tm.TransportNetwork(data.osm_pbf, data.gtfs, DEPARTURE.date(), progress=False)
     return network, data.origins
