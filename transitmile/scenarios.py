@@ -606,8 +606,10 @@ def compare_scenarios(
         First-mile minutes beyond reach count as this much in the time saved (30).
     opportunities, population : str
         Columns of destinations and origins.
-    engine : str
-        Routing engine (``"embedded"`` routes access services natively).
+    engine : {"embedded", "auto", "r5py"}
+        Routing engine, the same for the baseline and every scenario. Access services
+        are routed by the embedded engine only, so ``"auto"`` means ``"embedded"`` when
+        a scenario has one (with ``"r5py"``, such a scenario fails in its row).
     workdir : path-like, optional
         Where scenario files are written (see :func:`scenario_network`).
 
@@ -630,6 +632,8 @@ def compare_scenarios(
     """
     from .routing import check_points
 
+    if engine == "auto" and any(s.access_services for s in scenarios):
+        engine = "embedded"  # one engine for all: R5 has no access services
     origins = check_points(origins, "origins")
     destinations = origins if destinations is None else check_points(destinations, "destinations")
     window_end = departure + departure_time_window
