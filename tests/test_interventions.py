@@ -261,6 +261,7 @@ def test_scooter_leg_is_find_unlock_and_ride_inside_the_area(town):
     seconds = scooters.seconds_between(town, points({"O": (0, 0)}), town.stops, request)
     stop = list(town.stops["id"])
     assert seconds[0, stop.index("A")] == 360.0 and np.isinf(seconds[0, stop.index("B")])
+    assert scooters.describe().endswith("in a 0.2 km2 service area")  # 1,100 m x 200 m
 
 
 def test_stations_beyond_the_streets_are_reported_not_dropped(town):

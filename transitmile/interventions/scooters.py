@@ -98,7 +98,9 @@ class Scooters(Intervention, AccessLegs):
 
     def describe(self) -> str:
         """Say what and where, for the plan."""
-        return f"dockless scooters {self.name!r} in a {self.area.area * 111**2:.1f} km2 area"
+        area = gpd.GeoSeries([self.area], crs="EPSG:4326")
+        km2 = float(area.to_crs(area.estimate_utm_crs()).area.iloc[0]) / 1e6
+        return f"dockless scooters {self.name!r} in a {km2:.1f} km2 service area"
 
     def geometry(self) -> shapely.Geometry:
         """Return the service area, lon/lat."""
