@@ -159,6 +159,18 @@ def test_bike_share_reaches_the_bus_that_walking_misses(town):
     assert town.access_services == [] and network.timetable is town.timetable
 
 
+def test_bike_share_whole_trip_without_transit(town):
+    # after the only bus has left (08:30), O -> D (4,300 m) walks 4,300 s: 71 minutes;
+    # the bike-share ride of the hand-priced test above takes 1,620 s: 27 minutes
+    stations = points({"S1": (100, 0), "S2": (4100, 0)})
+    network = scenario_network(town, Scenario("bikes", [BikeShare("pilot", stations)]))
+    o, d = points({"O": (0, 0)}), points({"D": (4300, 0)})
+    kwargs = {"departure": dt.datetime(2024, 1, 15, 8, 30), "engine": "embedded",
+              "departure_time_window": dt.timedelta(minutes=1), "progress": False}  # fmt: skip
+    assert tm.travel_time_matrix(town, o, d, **kwargs)["travel_time"].tolist() == [71.0]
+    assert tm.travel_time_matrix(network, o, d, **kwargs)["travel_time"].tolist() == [27.0]
+
+
 def test_microtransit_from_inside_the_zone_to_its_hub(town):
     # O (0,0) is inside the zone, 500 m from hub A: 600 + 500 x 1.5 / (20 / 3.6) = 735 s;
     # P (0, 240) is outside; stop B is no hub
