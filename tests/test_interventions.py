@@ -201,6 +201,19 @@ def test_footbridge_turns_a_20_minute_detour_into_4_minutes(town, private_cache)
     assert scenario.osm_pbf != town.osm_pbf and scenario.gtfs == town.gtfs
 
 
+def test_a_closed_way_leaves_the_walk_network_only(town, private_cache):
+    # the connector at x = 480 (way 102) closed to pedestrians: gone from the walk graph,
+    # still in the bike graph, and the street beyond it is no longer walkable
+    closure = WalkingLinks("no crossing", closed_ways=[102], costs=Costs(capital=0))
+    network = scenario_network(town, Scenario("closed", [closure]), private_cache / "work")
+    assert 102 in set(town.walk.edges["osm_way_id"])
+    assert {101, 102} & set(network.walk.edges["osm_way_id"]) == set()
+    assert 102 in set(network.bike.edges["osm_way_id"])
+    with pytest.raises(StudyError, match=r"closed_ways: \[999\] are not highway ways"):
+        bad = WalkingLinks("bad", closed_ways=[999], costs=Costs(capital=0))
+        scenario_network(town, Scenario("bad", [bad]), private_cache / "work")
+
+
 def test_shuttle_with_a_10_minute_headway_adds_5_minutes_mean_wait(town, private_cache):
     from transitmile.engines.embedded import stop_arrival_times
 

@@ -338,7 +338,10 @@ def scenario_network(baseline, scenario: Scenario, workdir: str | os.PathLike | 
     from .interventions.walking_links import write_edited_osm
     from .network import TransportNetwork
 
-    links = [i for i in scenario.interventions if isinstance(i, WalkingLinks) and len(i.links)]
+    links = [
+        i for i in scenario.interventions
+        if isinstance(i, WalkingLinks) and (len(i.links) or i.closed_ways)
+    ]  # fmt: skip
     shuttles = [i for i in scenario.interventions if isinstance(i, Shuttle)]
     services = scenario.access_services
     for item in scenario.interventions:
