@@ -46,6 +46,7 @@ from .interventions import (
     WalkingLinks,
     canonical_json,
 )
+from .interventions.gbfs import read_service_area, read_stations
 
 __all__ = [
     "Scenario",
@@ -66,6 +67,8 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 #: Fields that hold a geometry (inline GeoJSON or a GeoJSON file), per type.
 _GEOMETRY_FIELDS = {"bike_share": "stations", "microtransit": "zone", "scooters": "area",
                     "walking_links": "links"}  # fmt: skip
+#: GBFS readers of the types that accept a ``gbfs:`` file instead of their geometry.
+_GBFS_READERS = {"bike_share": read_stations, "scooters": read_service_area}
 #: Extra YAML keys, per type, that are not dataclass fields.
 _EXTRA_KEYS = {"bike_share": {"gbfs"}, "scooters": {"gbfs"}}
 
@@ -232,8 +235,7 @@ def _intervention(entry, owner: str, position: int, base_dir: Path) -> Intervent
     try:
         if "gbfs" in values:
             gbfs = _data_file(values.pop("gbfs"), base_dir, where, "gbfs", urls=True)
-            built = cls.from_gbfs(gbfs, **{k: v for k, v in values.items() if k != geometry_field})
-            return _with_costs(built, values.get("costs"), where)
+            values[geometry_field] = _GBFS_READERS[kind](gbfs)
         if geometry_field and isinstance(values.get(geometry_field), str):
             values[geometry_field] = _read_geojson(
                 values[geometry_field], base_dir, where, geometry_field, kind
@@ -250,12 +252,6 @@ def _intervention(entry, owner: str, position: int, base_dir: Path) -> Intervent
         raise StudyError(f"{prefix}: {message}") from None
     except TransitmileError as exc:  # a GBFS file that cannot be read
         raise StudyError(f"{where}: {exc}") from exc
-
-
-def _with_costs(built: Intervention, costs, where: str) -> Intervention:
-    if isinstance(costs, Mapping):
-        built.costs = _construct(Costs, costs, f"{where}: costs")
-    return built
 
 
 def _construct(cls, values, owner: str, extra: set | frozenset = frozenset()):
