@@ -319,16 +319,20 @@ def test_a_failing_scenario_keeps_its_error_and_the_others_go_on(town, private_c
         costs=Costs(capital=100_000, life_years=20, source="assumption"),
     )  # fmt: skip
     broken = Microtransit("pilot", square(-100, -100, 300, 100), hubs=["nowhere"])
+    stations = points({"S1": (100, 0), "S2": (4100, 0), "far": (0, 5000)})
+    bikes = BikeShare("pilot", stations)
     economics = Economics(10.0, "assumption", 1.0, "assumption")
     with warnings.catch_warnings():  # one bus trip: no stop is frequent (a valid answer)
         warnings.simplefilter("ignore")
         table = compare_scenarios(
-            town, [Scenario("bridge", [bridge]), Scenario("broken", [broken])], homes, work,
+            town, [Scenario("bridge", [bridge]), Scenario("broken", [broken]),
+                   Scenario("bikes", [bikes])], homes, work,
             economics=economics, departure=EIGHT, departure_time_window=dt.timedelta(minutes=10),
             workdir=private_cache / "work",
         )  # fmt: skip
     rows = table.set_index("scenario")
-    assert list(rows.index) == ["baseline", "bridge", "broken"]
+    assert list(rows.index) == ["baseline", "bridge", "broken", "bikes"]
+    assert "stations ['far'] lie beyond the street network" in rows.loc["bikes", "warnings"]
     assert pd.isna(rows.loc["bridge", "error"])
     assert rows.loc["bridge", "capital_cost"] == 100_000
     assert "scenario 'broken': microtransit 'pilot': field 'hubs'" in rows.loc["broken", "error"]

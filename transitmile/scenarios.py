@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,7 @@ from .interventions import (
     Economics,
     Intervention,
     Shuttle,
+    StationsOffNetworkWarning,
     WalkingLinks,
     canonical_json,
 )
@@ -626,7 +628,8 @@ def compare_scenarios(
         its life at the discount rate, plus operations), ``cost_per_new_resident_served``,
         ``cost_per_added_job_access``, ``annual_time_savings_value`` and
         ``benefit_cost_ratio``. A scenario that fails has its error in ``error`` and
-        NaN figures; the others go on. ``attrs`` holds the economics (with sources),
+        NaN figures; the others go on. ``warnings`` names bike-share stations beyond
+        the street network (they carry no trips). ``attrs`` holds the economics (with sources),
         the parameters and each intervention's costs (``attrs["interventions"]``).
     """
     from .routing import check_points
@@ -646,16 +649,25 @@ def compare_scenarios(
     interventions = []
     for scenario in scenarios:
         row = {"scenario": scenario.name, "notes": scenario.notes, "error": None}
-        try:
-            network = scenario_network(baseline_network, scenario, workdir)
-            figures, items = _scenario_row(
-                scenario, network, base, origins, destinations, settings_, economics
-            )
-            row.update(figures)
-            interventions.extend(items)
-        except Exception as exc:  # one broken scenario must not lose the others
-            log.warning("scenario %r failed: %s", scenario.name, exc)
-            row["error"] = f"{type(exc).__name__}: {exc}"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", StationsOffNetworkWarning)
+            try:
+                network = scenario_network(baseline_network, scenario, workdir)
+                figures, items = _scenario_row(
+                    scenario, network, base, origins, destinations, settings_, economics
+                )
+                row.update(figures)
+                interventions.extend(items)
+            except Exception as exc:  # one broken scenario must not lose the others
+                log.warning("scenario %r failed: %s", scenario.name, exc)
+                row["error"] = f"{type(exc).__name__}: {exc}"
+        reported = {str(w.message) for w in caught if w.category is StationsOffNetworkWarning}
+        row["warnings"] = "; ".join(sorted(reported)) or None
+        for warning in caught:  # everything else goes on to the caller as it came
+            if warning.category is not StationsOffNetworkWarning:
+                warnings.warn_explicit(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
         rows.append(row)
     table = pd.DataFrame(rows)
     table.attrs.update(
