@@ -57,7 +57,7 @@ def read_points(path: str | os.PathLike, what: str = "points") -> gpd.GeoDataFra
 
 
 def atomic_path(target: Path):
-    """A temporary path in the target's folder; the caller moves it into place."""
+    """Give a temporary path in the target's folder; the caller moves it into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
@@ -106,7 +106,7 @@ LAYER_FORMATS = {".gpkg": "GPKG", ".parquet": "GeoParquet"}
 
 
 def _layer_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy ready for a vector file: a named index becomes a column, no attrs."""
+    """Copy a table for a vector file: a named index becomes a column, no attrs."""
     plain = frame.reset_index() if frame.index.name is not None else frame.copy()
     plain.attrs = {}
     for column in plain.columns:

@@ -8,7 +8,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import networkx as nx
 import partridge as ptg
 
 from ..errors import FeedError, show_value
@@ -17,7 +16,7 @@ REQUIRED_FILES = ("stops.txt", "stop_times.txt", "trips.txt", "routes.txt")
 
 
 def _feed_root(names: Iterable[str], where: str) -> str:
-    """The folder (relative, "" for the top) holding the feed files, else FeedError."""
+    """Find the folder (relative, "" for the top) holding the feed files, else FeedError."""
     folders: dict[str, set[str]] = {}
     for name in names:
         parent, _, base = name.replace("\\", "/").rpartition("/")
@@ -42,7 +41,7 @@ def _feed_root(names: Iterable[str], where: str) -> str:
 
 @contextmanager
 def _feed_folder(path: Path) -> Iterator[Path]:
-    """A folder partridge can read: the folder itself, or the zip extracted."""
+    """Give a folder partridge can read: the folder itself, or the zip extracted."""
     if path.is_dir():
         names = [p.relative_to(path).as_posix() for p in path.rglob("*.txt")]
         yield path / _feed_root(names, str(path))
@@ -59,15 +58,6 @@ def _feed_folder(path: Path) -> Iterator[Path]:
         raise FeedError(f"{str(path)!r} is neither a GTFS zip file nor a folder")
     else:
         raise FeedError(f"GTFS feed {str(path)!r} not found")
-
-
-def _read_config() -> nx.DiGraph:
-    # partridge's view and pruning, without its converters: values stay strings and
-    # are parsed here, where a bad value can be reported by file, column and row.
-    config = ptg.config.default_config()
-    for _, attrs in config.nodes(data=True):
-        attrs.pop("converters", None)
-    return config
 
 
 def _raw(folder: Path) -> ptg.gtfs.Feed:

@@ -76,6 +76,7 @@ def _service_days(raw: ptg.gtfs.Feed, name: str) -> pd.DataFrame:
 
 def _trip_counts(raw: ptg.gtfs.Feed, name: str) -> pd.Series:
     """Trips (rows of trips.txt) running on each date, indexed by date."""
+    _require_columns(raw.trips, ["trip_id", "service_id"], f"{name}/trips.txt")
     days = _service_days(raw, name)
     per_service = raw.trips.groupby("service_id").size().rename("trips")
     counts = days.join(per_service, on="service_id").fillna({"trips": 0})
@@ -83,7 +84,7 @@ def _trip_counts(raw: ptg.gtfs.Feed, name: str) -> pd.Series:
 
 
 def service_dates(path: str | Path) -> pd.Series:
-    """Number of trips on each date with service in one feed (zip or folder).
+    """Count the trips on each date with service in one feed (zip or folder).
 
     Returns
     -------
@@ -118,7 +119,7 @@ def _pick_busiest(counts: Sequence[pd.Series]) -> datetime.date:
 
 
 def busiest_date(paths: str | Path | Sequence[str | Path]) -> datetime.date:
-    """The date with the most trips over all the given feeds together.
+    """Find the date with the most trips over all the given feeds together.
 
     Parameters
     ----------
