@@ -163,3 +163,17 @@ def test_two_step_floating_catchment_conserves_supply(cells, matrix):
         assert (people * result[column]).sum() == pytest.approx(supply[reached].sum(), rel=1e-9)
     totals = [(people * result[f"healthcare_2sfca_{c}min"]).sum() for c in (15, 30, 60)]
     assert totals == sorted(totals) and totals[0] > 0
+
+
+def test_first_last_mile_share_of_typical_trips(poa_network, cells):
+    network, _ = poa_network
+    trips = quietly(
+        tm.travel_time_matrix, network, cells, engine="embedded", progress=False,
+        breakdown=True, **ROUTING,
+    )  # fmt: skip
+    share = tm.first_last_mile_share(trips, cells.fillna({"jobs": 0}), "jobs")
+    known = share.dropna()
+    assert len(known) > 0.8 * len(cells)
+    assert ((known["first_last_mile_share"] > 0) & (known["first_last_mile_share"] < 1)).all()
+    assert (known["access_min"] + known["egress_min"] <= known["trip_min"] + 1e-9).all()
+    assert (known["opportunities_by_transit"] <= cells["jobs"].sum()).all()
