@@ -6,10 +6,11 @@ Prints
   sum, medians of --repeat runs;
 - accessibility (cumulative jobs within 30/45/60 min, 60-minute window from 14:00,
   all cells to all cells) straight from the network vs travel_time_matrix followed
-  by the matrix-based measure: wall time (median of --repeat runs, each variant in
-  its own process so that peak memory is its own) and peak RSS;
-- peak memory of both, all origins, with 1,227 and with 7x the destinations (the
-  cells' H3 children at resolution 10), 10-minute window, trips up to 61 minutes.
+  by the matrix-based measure: wall and CPU time, medians of --repeat runs of each,
+  interleaved in one process so that the machine's load drifts over both;
+- peak memory of each (in its own process), all origins, with 1,227 and with 7x the
+  destinations (the cells' H3 children at resolution 10), 10-minute window, trips up
+  to 61 minutes.
 
 Wall times on a shared machine vary with its load; CPU seconds (all threads) are
 printed beside them, and the two variants run one after the other.
@@ -33,7 +34,7 @@ import warnings
 import geopandas as gpd
 
 # the script's folder is on sys.path: share the matrix benchmark's helpers
-from ttm import DEPARTURE, peak_rss_mb, timed  # noqa: I001
+from ttm import DEPARTURE, peak_rss_mb  # noqa: I001
 
 import transitmile as tm
 from transitmile import settings
@@ -108,10 +109,8 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_variant(variant: str, children: bool, repeat: int, memory: bool) -> dict:
-    """Time one variant in this process (called in a child process)."""
-    network, cells = network_and_cells()
-    origins = cells
+def variant_functions(network, cells, children: bool, memory: bool):
+    """The matrix-based and network-direct accessibility runs, as functions."""
     destinations = h3_children(cells) if children else cells
     routing = dict(ROUTING)
     if memory:  # memory does not depend on the window; trips up to the largest cutoff
@@ -119,40 +118,51 @@ def run_variant(variant: str, children: bool, repeat: int, memory: bool) -> dict
                        max_time=dt.timedelta(minutes=61))  # fmt: skip
 
     def direct():
-        return tm.accessibility(network, destinations, origins=origins, engine="embedded",
+        return tm.accessibility(network, destinations, origins=cells, engine="embedded",
                                 progress=False, **routing)  # fmt: skip
 
     def matrix():
-        frame = tm.travel_time_matrix(network, origins, destinations, engine="embedded",
+        frame = tm.travel_time_matrix(network, cells, destinations, engine="embedded",
                                       progress=False, **routing)  # fmt: skip
-        return tm.accessibility(frame, destinations, origins=origins)
+        return tm.accessibility(frame, destinations, origins=cells)
 
-    fn = direct if variant == "direct" else matrix
+    return {"matrix": matrix, "direct": direct}, len(destinations)
+
+
+def run_child(variant: str, children: bool, repeat: int, memory: bool) -> dict:
+    """Time one variant, or both interleaved (``"both"``), in this process."""
+    network, cells = network_and_cells()
+    functions, n_destinations = variant_functions(network, cells, children, memory)
     # a first small call compiles numba's kernels (cached on disk): not the product's speed
     tm.travel_time_matrix(network, cells.iloc[:2], cells.iloc[:2], engine="embedded",
                           progress=False, departure=DEPARTURE)  # fmt: skip
-    cpu = []
-
-    def measured():
-        begun = cpu_seconds()
-        result = fn()
-        cpu.append(cpu_seconds() - begun)
-        return result
-
-    median, runs, result = timed(measured, repeat)
+    names = list(functions) if variant == "both" else [variant]
+    wall = {name: [] for name in names}
+    cpu = {name: [] for name in names}
+    jobs = {}
+    for _ in range(repeat):  # interleaved, so that the machine's load drifts over both
+        for name in names:
+            started, started_cpu = time.perf_counter(), cpu_seconds()
+            result = functions[name]()
+            wall[name].append(time.perf_counter() - started)
+            cpu[name].append(cpu_seconds() - started_cpu)
+            jobs[name] = float(result["jobs_cumulative_45min"].mean())
     return {
-        "median_s": median,
-        "cpu_s": statistics.median(cpu),
-        "runs": [round(r, 2) for r in runs],
-        "peak_rss_mb": peak_rss_mb(),
-        "jobs_45_mean": float(result["jobs_cumulative_45min"].mean()),
-        "n_destinations": len(destinations),
-        "n_origins": len(origins),
+        name: {
+            "median_s": statistics.median(wall[name]),
+            "cpu_s": statistics.median(cpu[name]),
+            "runs": [round(r, 2) for r in wall[name]],
+            "jobs_45_mean": jobs[name],
+            "peak_rss_mb": peak_rss_mb(),
+            "n_destinations": n_destinations,
+            "n_origins": len(cells),
+        }
+        for name in names
     }
 
 
 def in_child(variant: str, children: bool, repeat: int, memory: bool = False) -> dict:
-    """Run :func:`run_variant` in a fresh process; its figures as a dict."""
+    """Run :func:`run_child` in a fresh process; its figures as a dict."""
     command = [
         sys.executable, __file__, "--child", variant, "--repeat", str(repeat),
         *(["--children"] if children else []), *(["--memory"] if memory else []),
@@ -163,18 +173,20 @@ def in_child(variant: str, children: bool, repeat: int, memory: bool = False) ->
 
 def bench_accessibility(repeat: int) -> None:
     """Network-direct vs matrix-based accessibility: time and peak memory."""
-    figures = {v: in_child(v, False, repeat) for v in ("matrix", "direct")}
+    figures = in_child("both", False, repeat)
     for variant, f in figures.items():
         print(
             f"accessibility {variant:<6} {f['n_origins']}x{f['n_destinations']}, 60-min window: "
             f"median {f['median_s']:6.2f} s (CPU {f['cpu_s']:.1f} s) runs {f['runs']}  "
-            f"peak RSS {f['peak_rss_mb']:.0f} MB  mean jobs within 45 min {f['jobs_45_mean']:,.0f}"
+            f"mean jobs within 45 min {f['jobs_45_mean']:,.0f}"
         )
     wall = figures["direct"]["median_s"] / figures["matrix"]["median_s"]
     cpu = figures["direct"]["cpu_s"] / figures["matrix"]["cpu_s"]
-    print(f"  direct / matrix: wall time {wall:.2f}, CPU time {cpu:.2f}")
+    print(f"  direct / matrix (interleaved runs): wall time {wall:.2f}, CPU time {cpu:.2f}")
     for variant in ("matrix", "direct"):
-        small, large = (in_child(variant, children, 1, memory=True) for children in (False, True))
+        small, large = (
+            in_child(variant, children, 1, memory=True)[variant] for children in (False, True)
+        )
         print(
             f"  {variant:<6} peak RSS {small['peak_rss_mb']:.0f} MB with "
             f"{small['n_destinations']:,} destinations, {large['peak_rss_mb']:.0f} MB with "
@@ -187,7 +199,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-direct", action="store_true")
-    parser.add_argument("--child", choices=["direct", "matrix"])
+    parser.add_argument("--child", choices=["direct", "matrix", "both"])
     parser.add_argument("--children", action="store_true")
     parser.add_argument("--memory", action="store_true")
     args = parser.parse_args(argv)
@@ -195,7 +207,7 @@ def main(argv=None) -> None:
     warnings.simplefilter("ignore", UnsnappedPointsWarning)
     warnings.simplefilter("ignore", AccessWarning)
     if args.child:
-        print(json.dumps(run_variant(args.child, args.children, args.repeat, args.memory)))
+        print(json.dumps(run_child(args.child, args.children, args.repeat, args.memory)))
         return
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, transitmile {tm.__version__}")
     network, cells = network_and_cells()
