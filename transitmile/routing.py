@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import settings
+from .distributed import check_client, chunk_size_for
 from .engines.request import TravelTimeRequest, make_request
 from .errors import RoutingError, show_value
 from .streets import (
@@ -54,6 +55,8 @@ def travel_time_matrix(
     breakdown: bool = False,
     engine: str = "auto",
     progress: bool | None = None,
+    client=None,
+    chunk_size: int | None = None,
 ) -> pd.DataFrame:
     """Door-to-door travel times from every origin to every destination.
 
@@ -91,7 +94,14 @@ def travel_time_matrix(
         ``"auto"`` uses R5 where Java 21+ and an R5 jar are usable, else the
         embedded engine, and logs why.
     progress : bool, optional
-        Show a progress bar (default ``settings.progress``).
+        Show a progress bar (default ``settings.progress``; Dask's own with ``client``).
+    client : dask.distributed.Client, optional
+        Route the chunks of origins as tasks on this Dask cluster (embedded engine; see
+        :mod:`transitmile.distributed`). The frame is identical to the in-process one.
+        Needs ``pip install 'transitmile[dask]'``.
+    chunk_size : int, optional
+        Origins per chunk (per task with ``client``); default 256 in process, and on a
+        cluster about 4 chunks per worker thread. The result does not depend on it.
 
     Returns
     -------
@@ -125,16 +135,23 @@ def travel_time_matrix(
     origins = check_points(origins, "origins")
     destinations = origins if destinations is None else check_points(destinations, "destinations")
     _check_departure(network, request)
+    client = check_client(client)
 
-    from .engines.r5 import choose_engine
-
-    chosen, reason = choose_engine(engine, network, request)
+    chosen, reason = _choose_engine(engine, network, request, client)
     if chosen == "r5py":
         from .engines.r5 import run_r5py
 
         frame = run_r5py(network, origins, destinations, request, progress=progress)
     else:
-        frame = run_embedded(network, origins, destinations, request, progress=progress)
+        frame = run_embedded(
+            network,
+            origins,
+            destinations,
+            request,
+            progress=progress,
+            client=client,
+            chunk_size=chunk_size_for(len(origins), client, chunk_size),
+        )
     frame.attrs.update(_provenance(network, request, frame.attrs.get("engine", chosen), reason))
     return frame
 
@@ -170,6 +187,20 @@ def check_points(points, name: str) -> gpd.GeoDataFrame:
     return points
 
 
+def _choose_engine(engine: str, network, request: TravelTimeRequest, client) -> tuple[str, str]:
+    """The engine to run and why; a Dask client runs the embedded engine's chunks."""
+    from .engines.r5 import choose_engine
+
+    if client is None or engine == "embedded":
+        return choose_engine(engine, network, request)
+    if engine == "r5py":
+        raise RoutingError(
+            "parameter 'client' runs the embedded engine's chunks on Dask; engine='r5py' "
+            "cannot use it: pass engine='embedded' (or 'auto'), or client=None"
+        )
+    return "embedded", "client= given: the embedded engine's chunks run on the Dask cluster"
+
+
 def _check_departure(network, request: TravelTimeRequest) -> None:
     if request.departure.date() != network.date:
         raise RoutingError(
@@ -181,7 +212,14 @@ def _check_departure(network, request: TravelTimeRequest) -> None:
 
 # ------------------------------------------------------------ embedded engine
 def run_embedded(
-    network, origins, destinations, request: TravelTimeRequest, *, progress=None
+    network,
+    origins,
+    destinations,
+    request: TravelTimeRequest,
+    *,
+    progress=None,
+    client=None,
+    chunk_size: int = 256,
 ) -> pd.DataFrame:
     """Route with the embedded engine: street tables here, transit in RAPTOR."""
     from .engines.embedded import compute_travel_times
@@ -218,6 +256,8 @@ def run_embedded(
             board_slack_s=request.min_transfer_time_s,
             seed=settings.random_seed,
             breakdown=request.options.get("breakdown", False),
+            chunk_size=chunk_size,
+            client=client,
             progress=progress,
         )
         minutes, parts = result.minutes, getattr(result, "breakdown", None)

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .. import settings
-from .._progress import progress_bar
 from ..errors import RoutingError, show_value
 from . import raptor
 from .tables import SparseTimes, check_sparse_times, empty_sparse_times
@@ -30,6 +29,10 @@ from .timetable import Timetable
 __all__ = [
     "TravelTimes",
     "RaptorChunk",
+    "OriginBlock",
+    "plan_chunks",
+    "chunk_for",
+    "breakdown_minutes",
     "compute_travel_times",
     "draw_phase_offsets",
     "run_chunk",
@@ -91,6 +94,64 @@ class RaptorChunk:
     block_offsets: np.ndarray  # int32 [n_minutes, draws per minute, n_blocks]
     breakdown: bool = False
     keep_iterations: bool = False
+
+
+@dataclass
+class OriginBlock:
+    """One chunk's own share of the work: a block of consecutive origins.
+
+    The rest of a chunk (timetable, transfers, egress, parameters) is the same for
+    every block and travels once per worker; a block travels with its task.
+
+    Attributes
+    ----------
+    number : int
+        Position of the block (0, 1, ...): the partition number of written output.
+    start, stop : int
+        The block's origins are rows ``start:stop`` of the run's origins.
+    access, direct : SparseTimes
+        Rows ``start:stop`` of the access (origin x stop) and direct (origin x
+        destination) tables, seconds.
+    """
+
+    number: int
+    start: int
+    stop: int
+    access: SparseTimes
+    direct: SparseTimes
+
+
+def chunk_for(template: RaptorChunk, block: OriginBlock) -> RaptorChunk:
+    """The chunk that routes ``block``'s origins, sharing everything else with ``template``.
+
+    Parameters
+    ----------
+    template : RaptorChunk
+        From :func:`plan_chunks` (no origins of its own).
+    block : OriginBlock
+        Which origins.
+
+    Returns
+    -------
+    RaptorChunk
+    """
+    return replace(template, access=block.access, direct=block.direct)
+
+
+def breakdown_minutes(parts_s: np.ndarray) -> dict[str, np.ndarray]:
+    """Name the rows of :func:`run_chunk`'s breakdown and turn seconds into minutes.
+
+    Parameters
+    ----------
+    parts_s : numpy.ndarray
+        float64 ``[5, n, n_dest]`` seconds in ``BREAKDOWN_PARTS`` order.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``[n, n_dest]`` minutes (seconds / 60, not floored) per part.
+    """
+    return {name: parts_s[q] / 60.0 for q, name in enumerate(BREAKDOWN_PARTS)}
 
 
 def draw_phase_offsets(
@@ -203,7 +264,7 @@ def _check_int(name: str, value, low: int) -> int:
     return int(value)
 
 
-def compute_travel_times(
+def plan_chunks(
     timetable: Timetable,
     transfers: SparseTimes | None,
     access: SparseTimes,
@@ -221,9 +282,8 @@ def compute_travel_times(
     breakdown: bool = False,
     keep_iterations: bool = False,
     chunk_size: int = 256,
-    progress: bool | None = None,
-) -> TravelTimes:
-    """Travel time percentiles by transit and walking between all origins and destinations.
+) -> tuple[RaptorChunk, list[OriginBlock]]:
+    """Check the inputs and cut the work into chunks of consecutive origins.
 
     Parameters
     ----------
@@ -264,12 +324,14 @@ def compute_travel_times(
         Also return every iteration's travel time (large; for diagnostics and tests).
     chunk_size : int
         Origins per chunk (the unit of work shipped to workers).
-    progress : bool, optional
-        Progress bar over chunks; ``None`` follows ``settings.progress``.
 
     Returns
     -------
-    TravelTimes
+    template : RaptorChunk
+        What every chunk shares (timetable, transfers, egress, parameters, Monte Carlo
+        offsets), with no origins: shipped once to each worker.
+    blocks : list of OriginBlock
+        Each chunk's origins: ``chunk_for(template, block)`` is the chunk to run.
     """
     n_stops = timetable.n_stops
     departure_s = _check_int("departure_s", departure_s, 0)
@@ -312,36 +374,87 @@ def compute_travel_times(
         "direct", empty_sparse_times(n_orig, n_dest) if direct is None else direct, (n_orig, n_dest)
     )
     offsets = draw_phase_offsets(timetable, n_minutes, monte_carlo_draws, seed)
-
-    minutes = np.full((n_orig, n_dest, len(pcts)), np.nan)
-    parts = {k: np.full((n_orig, n_dest), np.nan) for k in BREAKDOWN_PARTS} if breakdown else None
-    n_iter = n_minutes * offsets.shape[1]
-    iterations = np.empty((n_orig, n_iter, n_dest), np.int32) if keep_iterations else None
-    starts = range(0, n_orig, chunk_size)
-    for start in progress_bar(starts, progress=progress, desc="routing", unit="chunk"):
-        stop = min(start + chunk_size, n_orig)
-        chunk = RaptorChunk(
-            timetable=timetable,
-            transfers=transfers,
-            access=_slice_rows(access, start, stop),
-            egress=egress,
-            egress_by_destination=egress_by_destination,
-            direct=_slice_rows(direct, start, stop),
-            departure_s=departure_s,
-            n_minutes=n_minutes,
-            percentiles=pcts,
-            max_time_s=max_time_s,
-            max_rides=max_rides,
-            board_slack_s=board_slack_s,
-            block_offsets=offsets,
-            breakdown=breakdown,
-            keep_iterations=keep_iterations,
+    template = RaptorChunk(
+        timetable=timetable,
+        transfers=transfers,
+        access=_slice_rows(access, 0, 0),
+        egress=egress,
+        egress_by_destination=egress_by_destination,
+        direct=_slice_rows(direct, 0, 0),
+        departure_s=departure_s,
+        n_minutes=n_minutes,
+        percentiles=pcts,
+        max_time_s=max_time_s,
+        max_rides=max_rides,
+        board_slack_s=board_slack_s,
+        block_offsets=offsets,
+        breakdown=breakdown,
+        keep_iterations=keep_iterations,
+    )
+    blocks = [
+        OriginBlock(
+            number=k,
+            start=start,
+            stop=min(start + chunk_size, n_orig),
+            access=_slice_rows(access, start, min(start + chunk_size, n_orig)),
+            direct=_slice_rows(direct, start, min(start + chunk_size, n_orig)),
         )
-        out, chunk_parts, chunk_iterations = run_chunk(chunk)
+        for k, start in enumerate(range(0, n_orig, chunk_size))
+    ]
+    return template, blocks
+
+
+def compute_travel_times(
+    timetable: Timetable,
+    transfers: SparseTimes | None,
+    access: SparseTimes,
+    egress: SparseTimes,
+    direct: SparseTimes | None,
+    *,
+    client=None,
+    progress: bool | None = None,
+    **options,
+) -> TravelTimes:
+    """Travel time percentiles by transit and walking between all origins and destinations.
+
+    Parameters
+    ----------
+    timetable, transfers, access, egress, direct
+        As :func:`plan_chunks`.
+    client : dask.distributed.Client, optional
+        Run the chunks as tasks on this Dask cluster (see :mod:`transitmile.distributed`);
+        ``None`` runs them here, one after the other. The result is the same.
+    progress : bool, optional
+        Progress bar over chunks; ``None`` follows ``settings.progress``.
+    **options
+        ``departure_s``, ``n_minutes`` and the other keyword parameters of
+        :func:`plan_chunks`.
+
+    Returns
+    -------
+    TravelTimes
+    """
+    from ..distributed import run_blocks
+
+    template, blocks = plan_chunks(timetable, transfers, access, egress, direct, **options)
+    n_orig, n_dest = sum(b.stop - b.start for b in blocks), template.egress.shape[1]
+    pcts = template.percentiles
+    minutes = np.full((n_orig, n_dest, len(pcts)), np.nan)
+    parts = (
+        {k: np.full((n_orig, n_dest), np.nan) for k in BREAKDOWN_PARTS}
+        if template.breakdown
+        else None
+    )
+    n_iter = template.n_minutes * template.block_offsets.shape[1]
+    iterations = np.empty((n_orig, n_iter, n_dest), np.int32) if template.keep_iterations else None
+    for block, (out, chunk_parts, chunk_iterations) in run_blocks(
+        template, blocks, client=client, progress=progress
+    ):
+        start, stop = block.start, block.stop
         minutes[start:stop] = out
         if parts is not None:
-            for q, name in enumerate(BREAKDOWN_PARTS):
-                parts[name][start:stop] = chunk_parts[q] / 60.0
+            for name, values in breakdown_minutes(chunk_parts).items():
+                parts[name][start:stop] = values
         if iterations is not None:
             iterations[start:stop] = chunk_iterations
     return TravelTimes(

@@ -1,0 +1,225 @@
+"""Chunks of origins on a Dask cluster give the in-process result, whatever the chunking.
+
+A LocalCluster with 2 worker processes (one thread each) serves the module. The Porto
+Alegre runs use 60 origins (every 20th hexgrid cell) to 60 destinations over a
+5-minute window, so that the module takes seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import transitmile as tm
+from transitmile.distributed import INSTALL_HINT, check_client, chunk_size_for
+from transitmile.engines.embedded import compute_travel_times
+from transitmile.engines.tables import sparse_times_from_dense
+from transitmile.engines.timetable import compile_timetable
+from transitmile.errors import EngineUnavailableError, RoutingError
+
+from .test_raptor import FREQUENCY, INF
+
+distributed = pytest.importorskip("dask.distributed")
+
+DEPARTURE = dt.datetime(2019, 5, 13, 14, 0)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Two worker processes with one thread each, as a small cluster would have."""
+    with distributed.LocalCluster(
+        n_workers=2,
+        processes=True,
+        threads_per_worker=1,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as local:
+        yield local
+
+
+@pytest.fixture(scope="module")
+def client(cluster):
+    with distributed.Client(cluster) as client:
+        yield client
+
+
+# ------------------------------------------------------------ hand-made network
+def frequency_run(**kwargs):
+    """Three origins to two destinations over the headway route A -> B (Monte Carlo)."""
+    timetable = compile_timetable(FREQUENCY, ["A", "B"])
+    # Origins 0 and 2 stand at A (0 s and 120 s away), origin 1 next to B.
+    access = sparse_times_from_dense([[0, INF], [INF, 30], [120, INF]])
+    egress = sparse_times_from_dense([[INF, INF], [0, 60]])
+    return compute_travel_times(
+        timetable,
+        None,
+        access,
+        egress,
+        None,
+        departure_s=3600,
+        n_minutes=10,
+        percentiles=(5, 50, 95),
+        monte_carlo_draws=60,
+        seed=7,
+        keep_iterations=True,
+        board_slack_s=0,
+        progress=False,
+        **kwargs,
+    )
+
+
+def test_monte_carlo_draws_do_not_depend_on_chunking():
+    # The phase offsets are drawn once per (minute, draw) before any chunk exists, so
+    # each origin sees the same draws whether it is routed alone or with others.
+    whole = frequency_run(chunk_size=256)
+    for chunk_size in (1, 2):
+        cut = frequency_run(chunk_size=chunk_size)
+        np.testing.assert_array_equal(cut.iterations, whole.iterations)
+        np.testing.assert_array_equal(cut.minutes, whole.minutes)
+    # Hand check on origin 0: it waits u for the bus, rides 300 s, walks 0 s to
+    # destination 0; every iteration lies in [300, 900) s.
+    assert whole.n_iterations == 60
+    assert whole.iterations[0, :, 0].min() >= 300 and whole.iterations[0, :, 0].max() < 900
+    # Origin 2 is 120 s further from A, so never earlier than origin 0 (same draws).
+    assert np.all(whole.iterations[2, :, 0] >= whole.iterations[0, :, 0])
+
+
+def test_cluster_gives_the_in_process_iterations(client):
+    here = frequency_run(chunk_size=256)
+    there = frequency_run(chunk_size=1, client=client)
+    np.testing.assert_array_equal(there.iterations, here.iterations)
+    np.testing.assert_array_equal(there.minutes, here.minutes)
+
+
+# ----------------------------------------------------------------- Porto Alegre
+@pytest.fixture(scope="module")
+def cells(poa_network):
+    _, data = poa_network
+    return data.origins.iloc[::20].iloc[:60].reset_index(drop=True)
+
+
+def poa_matrix(poa_network, cells, **kwargs):
+    network, _ = poa_network
+    kwargs.setdefault("engine", "embedded")
+    return tm.travel_time_matrix(
+        network,
+        cells,
+        cells,
+        departure=DEPARTURE,
+        departure_time_window=dt.timedelta(minutes=5),
+        progress=False,
+        **kwargs,
+    )
+
+
+@pytest.fixture(scope="module")
+def in_process(poa_network, cells):
+    return poa_matrix(poa_network, cells, breakdown=True)
+
+
+def same_frame(got, want):
+    """Identical values and ids; provenance differs only in its time stamp and reason."""
+    pd.testing.assert_frame_equal(got, want)
+    for key in ("request", "network", "engine"):
+        assert got.attrs[key] == want.attrs[key]
+
+
+@pytest.mark.slow
+def test_matrix_on_the_cluster_is_the_in_process_matrix(poa_network, cells, in_process, client):
+    assert in_process["travel_time"].notna().mean() > 0.5  # transit reaches most pairs
+    on_cluster = poa_matrix(poa_network, cells, breakdown=True, client=client)
+    same_frame(on_cluster, in_process)
+    # and in process, cut in chunks of 7 origins instead of one chunk of 60
+    same_frame(poa_matrix(poa_network, cells, breakdown=True, chunk_size=7), in_process)
+
+
+class WorkerKiller(threading.Thread):
+    """Kills (SIGKILL) a worker that is routing a chunk, once another chunk is done."""
+
+    def __init__(self, client, cluster):
+        super().__init__(daemon=True)
+        self.client, self.cluster = client, cluster
+        self.killed: dict | None = None
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set() and self.killed is None:
+            done, processing = self.client.run_on_scheduler(_chunk_states)
+            if done >= 1 and processing:
+                address, key = processing[0]
+                nanny = next(
+                    n for n in self.cluster.workers.values() if n.worker_address == address
+                )
+                pid = nanny.process.process.pid
+                os.kill(pid, signal.SIGKILL)
+                self.killed = {"done": done, "address": address, "key": key, "pid": pid}
+            time.sleep(0.02)
+
+
+def _chunk_states(dask_scheduler) -> tuple[int, list]:
+    """On the scheduler: chunks finished, and (worker, key) of chunks being routed."""
+    done, processing = 0, []
+    for key, state in dask_scheduler.tasks.items():
+        if "transitmile-chunk" not in str(key):
+            continue
+        if state.state == "memory" or state.state == "released":
+            done += 1
+        elif state.state == "processing" and state.processing_on is not None:
+            processing.append((state.processing_on.address, str(key)))
+    return done, processing
+
+
+@pytest.mark.slow
+def test_a_lost_worker_loses_only_its_tasks(poa_network, cells, in_process, client, cluster):
+    client.wait_for_workers(2)
+    killer = WorkerKiller(client, cluster)
+    killer.start()
+    try:
+        again = poa_matrix(poa_network, cells, breakdown=True, client=client, chunk_size=4)
+    finally:
+        killer.stop.set()
+        killer.join()
+    assert killer.killed is not None, "no worker was killed while chunks were running"
+    assert killer.killed["done"] < len(cells) // 4  # killed mid-run, chunks still to do
+    same_frame(again, in_process)
+    client.wait_for_workers(2)  # the nanny restarted it
+    assert killer.killed["pid"] not in client.run(os.getpid).values()
+
+
+# ------------------------------------------------------------------ checks first
+def test_client_must_be_a_dask_client():
+    with pytest.raises(RoutingError, match="must be a dask.distributed.Client.*'str'"):
+        check_client("tcp://scheduler:8786")
+
+
+def test_without_dask_the_error_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)  # import fails
+    with pytest.raises(EngineUnavailableError, match=r"pip install 'transitmile\[dask\]'"):
+        check_client(object())
+    assert check_client(None) is None  # client=None never needs Dask
+    assert "transitmile[dask]" in INSTALL_HINT
+
+
+def test_r5py_cannot_take_a_client(poa_network, cells, client):
+    with pytest.raises(RoutingError, match="engine='r5py' cannot use it"):
+        poa_matrix(poa_network, cells, client=client, engine="r5py")
+
+
+def test_chunk_size_keeps_every_worker_thread_busy(client):
+    # 2 worker threads, 4 chunks each: 8 chunks; never below 8 origins nor above 256.
+    assert chunk_size_for(1000, client) == 125
+    assert chunk_size_for(60, client) == 8
+    assert chunk_size_for(100_000, client) == 256
+    assert chunk_size_for(100_000) == 256
+    assert chunk_size_for(60, client, chunk_size=7) == 7
+    with pytest.raises(RoutingError, match="'chunk_size' must be a whole number >= 1, got 0"):
+        chunk_size_for(60, client, chunk_size=0)
