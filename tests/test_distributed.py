@@ -8,6 +8,7 @@ Alegre runs use 60 origins (every 20th hexgrid cell) to 60 destinations over a
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import signal
@@ -130,7 +131,12 @@ def same_frame(got, want):
     """Identical values and ids; provenance differs only in its time stamp and reason."""
     pd.testing.assert_frame_equal(got, want)
     for key in ("request", "network", "engine"):
-        assert got.attrs[key] == want.attrs[key]
+        assert as_json(got.attrs[key]) == as_json(want.attrs[key])
+
+
+def as_json(value):
+    """``value`` as its JSON sidecar reads back (tuples become lists, dates strings)."""
+    return json.loads(json.dumps(value, default=str))
 
 
 @pytest.mark.slow
@@ -223,3 +229,79 @@ def test_chunk_size_keeps_every_worker_thread_busy(client):
     assert chunk_size_for(60, client, chunk_size=7) == 7
     with pytest.raises(RoutingError, match="'chunk_size' must be a whole number >= 1, got 0"):
         chunk_size_for(60, client, chunk_size=0)
+
+
+# ------------------------------------------------------------- partitioned output
+def write_poa(poa_network, cells, path, **kwargs):
+    network, _ = poa_network
+    return tm.write_travel_time_matrix(
+        network,
+        cells,
+        cells,
+        path=path,
+        departure=DEPARTURE,
+        departure_time_window=dt.timedelta(minutes=5),
+        breakdown=True,
+        engine="embedded",
+        progress=False,
+        **kwargs,
+    )
+
+
+def reads_back_equal(folder, want):
+    """pandas, pyarrow, dask.dataframe and read_travel_time_matrix all read ``want``."""
+    import dask.dataframe as dd
+    import pyarrow.parquet as pq
+
+    values = want.reset_index(drop=True)
+    for got in (
+        pd.read_parquet(folder),
+        pq.read_table(folder).to_pandas(),
+        dd.read_parquet(folder).compute().reset_index(drop=True),
+    ):
+        pd.testing.assert_frame_equal(got, values, check_dtype=False)
+    full = tm.read_travel_time_matrix(folder)
+    same_frame(full, want)
+
+
+@pytest.mark.slow
+def test_partitioned_matrix_reads_back_equal(poa_network, cells, in_process, tmp_path):
+    folder = write_poa(poa_network, cells, tmp_path / "ttm", chunk_size=16)
+    assert folder == tmp_path / "ttm"
+    manifest = json.loads((folder / "_manifest.json").read_text())
+    # 60 origins in chunks of 16: parts of 16, 16, 16 and 12 origins x 60 destinations
+    assert [p["origins"] for p in manifest["parts"]] == [[0, 16], [16, 32], [32, 48], [48, 60]]
+    assert [p["rows"] for p in manifest["parts"]] == [960, 960, 960, 720]
+    assert manifest["n_rows"] == 3600 and manifest["complete"] is True
+    assert manifest["columns"] == list(in_process.columns)
+    assert manifest["n_bytes"] == sum(f.stat().st_size for f in folder.glob("part-*.parquet"))
+    assert json.loads((folder / "_provenance.json").read_text())["engine"] == "embedded"
+    reads_back_equal(folder, in_process)
+
+
+@pytest.mark.slow
+def test_workers_write_the_parts(poa_network, cells, in_process, client, tmp_path):
+    folder = write_poa(poa_network, cells, tmp_path / "ttm", client=client)
+    assert len(list(folder.glob("part-*.parquet"))) == 8  # 60 origins, chunks of 8
+    reads_back_equal(folder, in_process)
+
+
+@pytest.mark.slow
+def test_unfinished_or_changed_folders_are_refused(poa_network, cells, tmp_path):
+    folder = write_poa(poa_network, cells, tmp_path / "ttm", chunk_size=30)
+    (folder / "_manifest.json").unlink()  # as if the run died before its last write
+    with pytest.raises(tm.DataError, match="has no _manifest.json: its write did not finish"):
+        tm.read_travel_time_matrix(folder)
+    write_poa(poa_network, cells, folder, chunk_size=20)  # a new matrix over the old one
+    assert sorted(p.name for p in folder.glob("part-*")) == [
+        "part-00000.parquet",
+        "part-00001.parquet",
+        "part-00002.parquet",
+    ]
+    (folder / "part-00007.parquet").write_bytes((folder / "part-00000.parquet").read_bytes())
+    with pytest.raises(tm.DataError, match="part part-00007.parquet is not in the manifest"):
+        tm.read_travel_time_matrix(folder)
+    (folder / "notes.txt").write_text("mine")
+    with pytest.raises(tm.TransitmileError, match="holds files that are not parts.*'notes.txt'"):
+        write_poa(poa_network, cells, folder)
+    assert (folder / "notes.txt").exists() and (folder / "_manifest.json").exists()

@@ -19,7 +19,8 @@ from .errors import (
 )
 from .feeds import Feed, feed_summary, frequent_stops, load_feeds, route_service, stop_service
 from .network import TransportNetwork
-from .routing import travel_time_matrix
+from .partitioned import read_travel_time_matrix
+from .routing import travel_time_matrix, write_travel_time_matrix
 from .streets import build_street_graph, snap_points, street_travel_times
 
 __version__ = "0.1.0"
@@ -40,6 +41,8 @@ __all__ = [
     "street_travel_times",
     "TransportNetwork",
     "travel_time_matrix",
+    "write_travel_time_matrix",
+    "read_travel_time_matrix",
     "TransitmileError",
     "DataError",
     "FeedError",

@@ -163,7 +163,7 @@ class MatrixFolder:
         if not self.url:
             os.makedirs(self.root, exist_ok=True)
 
-    def finish(self, parts: list[dict], provenance: dict, columns: list[str]) -> dict:
+    def finish(self, parts: list[dict], provenance: dict) -> dict:
         """Write the provenance, then the manifest (last: it marks the matrix complete).
 
         Parameters
@@ -172,8 +172,6 @@ class MatrixFolder:
             What :class:`PartWriter` returned for each part.
         provenance : dict
             The frame's ``attrs``.
-        columns : list of str
-            The frame's columns.
 
         Returns
         -------
@@ -181,6 +179,8 @@ class MatrixFolder:
             The manifest.
         """
         parts = sorted(parts, key=lambda p: p["number"])
+        columns = parts[0]["columns"] if parts else []
+        parts = [{k: v for k, v in p.items() if k != "columns"} for p in parts]
         self.write_bytes(PROVENANCE, _json(provenance))
         manifest = {
             "format": FORMAT,
@@ -271,6 +271,7 @@ class PartWriter:
             "origins": [int(start), int(stop)],
             "rows": len(frame),
             "bytes": size,
+            "columns": list(frame.columns),
         }
 
 

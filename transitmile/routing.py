@@ -8,8 +8,11 @@ so a planner can switch between the embedded RAPTOR engine and R5 by the one
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import logging
+import os
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -27,7 +30,7 @@ from .streets import (
     street_travel_times_many,
 )
 
-__all__ = ["travel_time_matrix", "check_points"]
+__all__ = ["travel_time_matrix", "write_travel_time_matrix", "check_points"]
 
 log = logging.getLogger("transitmile")
 
@@ -111,10 +114,7 @@ def travel_time_matrix(
         median is asked, exactly as ``r5py.TravelTimeMatrix``. ``.attrs`` records
         the engine, versions, parameters and input hashes.
     """
-    if engine not in ENGINES:
-        raise RoutingError(
-            f"parameter 'engine' must be one of {list(ENGINES)}, got {show_value(engine)}"
-        )
+    _check_engine(engine)
     request = make_request(
         departure=departure,
         departure_time_window=departure_time_window,
@@ -132,12 +132,9 @@ def travel_time_matrix(
         # an embedded-only output: named only when asked, so R5 stays eligible otherwise
         **({"breakdown": True} if breakdown else {}),
     )
-    origins = check_points(origins, "origins")
-    destinations = origins if destinations is None else check_points(destinations, "destinations")
-    _check_departure(network, request)
-    client = check_client(client)
-
-    chosen, reason = _choose_engine(engine, network, request, client)
+    origins, destinations, client, chosen, reason = _prepare(
+        network, origins, destinations, request, engine, client
+    )
     if chosen == "r5py":
         from .engines.r5 import run_r5py
 
@@ -154,6 +151,122 @@ def travel_time_matrix(
         )
     frame.attrs.update(_provenance(network, request, frame.attrs.get("engine", chosen), reason))
     return frame
+
+
+#: The keyword parameters write_travel_time_matrix passes on to travel_time_matrix.
+_MATRIX_OPTIONS = tuple(
+    name
+    for name, p in inspect.signature(travel_time_matrix).parameters.items()
+    if p.kind is inspect.Parameter.KEYWORD_ONLY
+)
+
+
+def write_travel_time_matrix(
+    network,
+    origins: gpd.GeoDataFrame,
+    destinations: gpd.GeoDataFrame | None = None,
+    *,
+    path: str | os.PathLike,
+    **options,
+) -> Path | str:
+    """Compute a travel time matrix and write it, as one file or as a folder of parts.
+
+    A folder (``path`` without a ``.csv``/``.parquet`` suffix, e.g. ``"ttm/"`` or
+    ``"s3://bucket/ttm"``) receives one Parquet part per chunk of origins, written by
+    whoever routed the chunk: a Dask worker with ``client=``, or this process one chunk
+    at a time. The matrix is never gathered, so it may be larger than memory. The
+    provenance goes to ``_provenance.json`` and the manifest ``_manifest.json`` is
+    written last (see :mod:`transitmile.partitioned`).
+
+    Parameters
+    ----------
+    network : TransportNetwork
+        Streets and transit for one service date.
+    origins, destinations : GeoDataFrame
+        As :func:`travel_time_matrix`.
+    path : str or os.PathLike
+        ``.csv`` or ``.parquet`` file (with a ``<name>.json`` sidecar), or a folder or
+        fsspec URL for a partitioned matrix. On a cluster, a folder every worker can
+        write to (a shared file system, or object storage by URL).
+    **options
+        The keyword parameters of :func:`travel_time_matrix` (``departure`` is
+        required; ``client``, ``chunk_size``, ``breakdown`` ...). A partitioned matrix
+        always runs the embedded engine; ``chunk_size`` origins make one part.
+
+    Returns
+    -------
+    pathlib.Path or str
+        The file or folder written (the URL as given for object storage).
+
+    Raises
+    ------
+    RoutingError
+        An unknown parameter, or any of :func:`travel_time_matrix`'s, before any work.
+    TransitmileError
+        If the folder holds files other than a matrix's.
+    """
+    unknown = sorted(set(options) - set(_MATRIX_OPTIONS))
+    if unknown:
+        raise RoutingError(
+            f"write_travel_time_matrix: unknown parameter {show_value(unknown[0])}; it takes "
+            f"travel_time_matrix's: {', '.join(_MATRIX_OPTIONS)}"
+        )
+    if "departure" not in options:
+        raise RoutingError("write_travel_time_matrix: parameter 'departure' is required")
+    if Path(os.fspath(path)).suffix.lower() in (".csv", ".parquet"):
+        from .io import write_table
+
+        return write_table(travel_time_matrix(network, origins, destinations, **options), path)
+    from .partitioned import MatrixFolder, PartWriter
+
+    engine = options.pop("engine", "auto")
+    client, chunk_size = options.pop("client", None), options.pop("chunk_size", None)
+    progress = options.pop("progress", None)
+    _check_engine(engine)
+    breakdown = options.pop("breakdown", False)
+    request = make_request(**options, **({"breakdown": True} if breakdown else {}))
+    origins, destinations, client, _, reason = _prepare(
+        network, origins, destinations, request, engine, client, partitioned=True
+    )
+    folder = MatrixFolder(path)
+    folder.prepare()
+    writer = PartWriter(
+        folder.path,
+        pd.DataFrame({"id": origins["id"].array}),
+        pd.DataFrame({"id": destinations["id"].array}),
+        request.percentiles,
+        breakdown=bool(breakdown),
+    )
+    parts = run_embedded(
+        network,
+        origins,
+        destinations,
+        request,
+        progress=progress,
+        client=client,
+        chunk_size=chunk_size_for(len(origins), client, chunk_size),
+        writer=writer,
+    )
+    attrs = {**_engine_attrs(), **_provenance(network, request, "embedded", reason)}
+    folder.finish(parts, attrs)
+    return folder.path if folder.url else Path(folder.path)
+
+
+def _check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        raise RoutingError(
+            f"parameter 'engine' must be one of {list(ENGINES)}, got {show_value(engine)}"
+        )
+
+
+def _prepare(network, origins, destinations, request, engine, client, partitioned=False):
+    """Check points, date and client, and choose the engine, before any work starts."""
+    origins = check_points(origins, "origins")
+    destinations = origins if destinations is None else check_points(destinations, "destinations")
+    _check_departure(network, request)
+    client = check_client(client)
+    chosen, reason = _choose_engine(engine, network, request, client, partitioned)
+    return origins, destinations, client, chosen, reason
 
 
 # --------------------------------------------------------------------- checks
@@ -187,18 +300,24 @@ def check_points(points, name: str) -> gpd.GeoDataFrame:
     return points
 
 
-def _choose_engine(engine: str, network, request: TravelTimeRequest, client) -> tuple[str, str]:
-    """The engine to run and why; a Dask client runs the embedded engine's chunks."""
+def _choose_engine(
+    engine: str, network, request: TravelTimeRequest, client, partitioned: bool
+) -> tuple[str, str]:
+    """The engine to run and why; Dask and partitioned output run the embedded engine."""
     from .engines.r5 import choose_engine
 
-    if client is None or engine == "embedded":
+    if engine == "embedded" or (client is None and not partitioned):
         return choose_engine(engine, network, request)
+    what = "parameter 'client'" if client is not None else "partitioned output"
     if engine == "r5py":
         raise RoutingError(
-            "parameter 'client' runs the embedded engine's chunks on Dask; engine='r5py' "
-            "cannot use it: pass engine='embedded' (or 'auto'), or client=None"
+            f"{what} runs the embedded engine's chunks; engine='r5py' cannot use it: pass "
+            "engine='embedded' (or 'auto')"
+            + (", or client=None" if client is not None else ", or a .parquet file")
         )
-    return "embedded", "client= given: the embedded engine's chunks run on the Dask cluster"
+    if client is not None:
+        return "embedded", "client= given: the embedded engine's chunks run on the Dask cluster"
+    return "embedded", "partitioned output: each chunk of origins is written where it is routed"
 
 
 def _check_departure(network, request: TravelTimeRequest) -> None:
@@ -220,9 +339,15 @@ def run_embedded(
     progress=None,
     client=None,
     chunk_size: int = 256,
-) -> pd.DataFrame:
-    """Route with the embedded engine: street tables here, transit in RAPTOR."""
-    from .engines.embedded import compute_travel_times
+    writer=None,
+) -> pd.DataFrame | list[dict]:
+    """Route with the embedded engine: street tables here, transit in RAPTOR.
+
+    With a ``writer`` (:class:`~transitmile.partitioned.PartWriter`) each chunk's rows
+    are written where the chunk is routed, and the parts written are returned.
+    """
+    from .distributed import run_blocks
+    from .engines.embedded import compute_travel_times, plan_chunks
 
     modes = set(request.direct_modes)
     if request.uses_transit:
@@ -242,24 +367,23 @@ def run_embedded(
         transfers = network.transfer_seconds(
             request.speed_walking, min(settings.max_transfer_time_s, request.max_time_walking_s)
         )
-        result = compute_travel_times(
-            network.timetable,
-            transfers,
-            access,
-            egress,
-            direct,
-            departure_s=request.departure_seconds,
-            n_minutes=request.n_departure_minutes,
-            percentiles=request.percentiles,
-            max_time_s=request.max_time_s,
-            max_rides=request.max_public_transport_rides,
-            board_slack_s=request.min_transfer_time_s,
-            seed=settings.random_seed,
-            breakdown=request.options.get("breakdown", False),
-            chunk_size=chunk_size,
-            client=client,
-            progress=progress,
-        )
+        tables = (network.timetable, transfers, access, egress, direct)
+        options = {
+            "departure_s": request.departure_seconds,
+            "n_minutes": request.n_departure_minutes,
+            "percentiles": request.percentiles,
+            "max_time_s": request.max_time_s,
+            "max_rides": request.max_public_transport_rides,
+            "board_slack_s": request.min_transfer_time_s,
+            "seed": settings.random_seed,
+            "breakdown": request.options.get("breakdown", False),
+            "chunk_size": chunk_size,
+        }
+        if writer is not None:
+            template, blocks = plan_chunks(*tables, **options)
+            run = run_blocks(template, blocks, sink=writer, client=client, progress=progress)
+            return [part for _, part in run]
+        result = compute_travel_times(*tables, client=client, progress=progress, **options)
         minutes, parts = result.minutes, getattr(result, "breakdown", None)
     else:
         seconds = direct.to_dense(fill=np.inf)
@@ -269,12 +393,26 @@ def run_embedded(
         parts = None
         if request.options.get("breakdown"):  # no transit leg to split: the columns stay empty
             parts = {part: np.full(minutes.shape[:2], np.nan) for part in BREAKDOWN_COLUMNS}
+        if writer is not None:
+            return [
+                writer.write_rows(k, start, min(start + chunk_size, len(minutes)),
+                                  minutes[start : start + chunk_size],
+                                  parts and {n: v[start : start + chunk_size] for n, v in parts.items()})
+                for k, start in enumerate(range(0, len(minutes), chunk_size))
+            ]  # fmt: skip
     frame = _frame(origins, destinations, minutes, request.percentiles, parts)
-    frame.attrs["engine"] = "embedded"
-    frame.attrs["engine_version"] = (
-        f"transitmile {_version('transitmile')} embedded range RAPTOR; numba {_version('numba')}"
-    )
+    frame.attrs.update(_engine_attrs())
     return frame
+
+
+def _engine_attrs() -> dict:
+    return {
+        "engine": "embedded",
+        "engine_version": (
+            f"transitmile {_version('transitmile')} embedded range RAPTOR; "
+            f"numba {_version('numba')}"
+        ),
+    }
 
 
 def _street_tables(network, request, snapped_o, snapped_d, same_points: bool, progress):
