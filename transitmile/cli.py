@@ -9,6 +9,7 @@ stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -124,23 +125,25 @@ def _cmd_ttm(args: argparse.Namespace) -> int:
             f"--departure: expected YYYY-MM-DDTHH:MM, got {args.departure!r}"
         ) from None
     network = TransportNetwork(osm, gtfs, departure.date())
-    frame = travel_time_matrix(
-        network,
-        origins,
-        destinations,
-        departure=departure,
-        departure_time_window=dt.timedelta(minutes=args.window),
-        percentiles=tuple(int(p) for p in args.percentiles.split(",")),
-        transport_modes=tuple(args.modes.split(",")),
-        access_modes=tuple(args.access.split(",")),
-        egress_modes=tuple(args.egress.split(",")) if args.egress else None,
-        max_time=dt.timedelta(minutes=args.max_time),
-        speed_walking=args.speed_walking,
-        speed_cycling=args.speed_cycling,
-        max_public_transport_rides=args.max_rides,
-        breakdown=args.breakdown,
-        engine=args.engine,
-    )
+    options = {
+        "departure": departure,
+        "departure_time_window": dt.timedelta(minutes=args.window),
+        "percentiles": tuple(int(p) for p in args.percentiles.split(",")),
+        "transport_modes": tuple(args.modes.split(",")),
+        "access_modes": tuple(args.access.split(",")),
+        "egress_modes": tuple(args.egress.split(",")) if args.egress else None,
+        "max_time": dt.timedelta(minutes=args.max_time),
+        "speed_walking": args.speed_walking,
+        "speed_cycling": args.speed_cycling,
+        "max_public_transport_rides": args.max_rides,
+        "breakdown": args.breakdown,
+        "engine": args.engine,
+        "chunk_size": args.chunk_size,
+    }
+    with _dask_client(args.scheduler) as client:
+        if args.partitioned:
+            return _write_partitioned(network, origins, destinations, args.output, client, options)
+        frame = travel_time_matrix(network, origins, destinations, client=client, **options)
     written = write_table(frame, args.output)
     reached = frame.filter(like="travel_time").notna().any(axis=1).mean()
     print(
@@ -148,6 +151,40 @@ def _cmd_ttm(args: argparse.Namespace) -> int:
         f"{frame.attrs['engine']} -> {written} (+ {written.name}.json with provenance)"
     )
     return 0
+
+
+def _write_partitioned(network, origins, destinations, output: str, client, options) -> int:
+    from .partitioned import MANIFEST, MatrixFolder, read_manifest
+    from .routing import write_travel_time_matrix
+
+    if output.lower().endswith((".csv", ".parquet")):
+        raise TransitmileError(f"--partitioned: -o must be a folder (e.g. ttm/), got {output!r}")
+    written = write_travel_time_matrix(
+        network, origins, destinations, path=output, client=client, **options
+    )
+    manifest = read_manifest(MatrixFolder(written))
+    print(
+        f"{manifest['n_rows']:,} origin-destination pairs in {len(manifest['parts'])} parts "
+        f"({manifest['n_bytes']:,} bytes) -> {written} ({MANIFEST} written last)"
+    )
+    return 0
+
+
+@contextlib.contextmanager
+def _dask_client(address: str | None):
+    """A Dask client for ``--scheduler ADDRESS``, or None."""
+    if address is None:
+        yield None
+        return
+    from .distributed import require_dask
+
+    distributed = require_dask()
+    try:
+        client = distributed.Client(address, timeout="30s")
+    except OSError as exc:
+        raise TransitmileError(f"--scheduler: cannot reach {address!r}: {exc}") from None
+    with client:
+        yield client
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -209,7 +246,21 @@ def build_parser() -> argparse.ArgumentParser:
     ttm.add_argument("--max-rides", type=int, default=8, help="max public transport rides (8)")
     ttm.add_argument("--breakdown", action="store_true", help="add access/wait/ride/egress")
     ttm.add_argument("--engine", default="auto", choices=["auto", "embedded", "r5py"])
-    ttm.add_argument("-o", "--output", required=True, help="output .csv or .parquet")
+    ttm.add_argument("-o", "--output", required=True, help="output .csv or .parquet, or a folder")
+    scale = ttm.add_argument_group("larger than memory, and on a Dask cluster")
+    scale.add_argument(
+        "--partitioned",
+        action="store_true",
+        help="write -o FOLDER as Parquet parts, one per chunk of origins, never gathered",
+    )
+    scale.add_argument("--chunk-size", type=int, default=None, help="origins per chunk / part")
+    scale.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="route on this Dask scheduler, e.g. tcp://scheduler:8786 (pip install "
+        "'transitmile[dask]')",
+    )
     ttm.set_defaults(run=_cmd_ttm)
     return parser
 
