@@ -271,6 +271,14 @@ def test_walking_matrix_written_in_parts_is_the_frame(town, tmp_path):
     assert back.attrs["engine_reason"].startswith("partitioned output")
     with pytest.raises(RoutingError, match="unknown parameter 'speed'"):
         tm.write_travel_time_matrix(network, both, path=tmp_path / "x", speed=5, **options)
+    # object storage by fsspec URL (here fsspec's in-memory file system)
+    url = tm.write_travel_time_matrix(network, both, path="memory://walk", chunk_size=1, **options)
+    assert url == "memory://walk"
+    pd.testing.assert_frame_equal(tm.read_travel_time_matrix(url), frame)
+    # a file name ending in .parquet is one file with its sidecar, as write_table writes
+    single = tm.write_travel_time_matrix(network, both, path=tmp_path / "walk.parquet", **options)
+    pd.testing.assert_frame_equal(pd.read_parquet(single), frame)
+    assert (tmp_path / "walk.parquet.json").is_file()
 
 
 def test_cli_ttm_bad_input_is_one_line(tmp_path, capsys):
