@@ -237,6 +237,31 @@ class PartWriter:
         parts = breakdown_minutes(parts_s) if self.breakdown else None
         return self.write_rows(block.number, block.start, block.stop, minutes, parts)
 
+    def write_all(self, minutes, parts, chunk_size: int) -> list[dict]:
+        """Write a whole matrix computed here, ``chunk_size`` origins per part.
+
+        Parameters
+        ----------
+        minutes : numpy.ndarray
+            float64 ``[n_origins, n_destinations, n_percentiles]``.
+        parts : dict of str to numpy.ndarray, or None
+            The breakdown, minutes, ``[n_origins, n_destinations]`` per part.
+        chunk_size : int
+            Origins per part.
+
+        Returns
+        -------
+        list of dict
+            One entry per part, as :meth:`write_rows`.
+        """
+        written = []
+        for number, start in enumerate(range(0, len(minutes), chunk_size)):
+            rows = slice(start, start + chunk_size)
+            block = None if parts is None else {k: v[rows] for k, v in parts.items()}
+            stop = min(start + chunk_size, len(minutes))
+            written.append(self.write_rows(number, start, stop, minutes[rows], block))
+        return written
+
     def write_rows(self, number: int, start: int, stop: int, minutes, parts) -> dict:
         """Write the rows of origins ``start:stop`` as part ``number``.
 
@@ -256,9 +281,9 @@ class PartWriter:
         dict
             ``number``, ``file``, ``rows``, ``bytes``.
         """
-        from .routing import _frame
+        from .engines.frame import result_frame
 
-        frame = _frame(
+        frame = result_frame(
             self.origin_ids.iloc[start:stop], self.destination_ids, minutes, self.percentiles, parts
         )
         buffer = io.BytesIO()
@@ -307,7 +332,7 @@ def read_travel_time_matrix(path: str | os.PathLike) -> pd.DataFrame:
 
 
 def read_manifest(folder: MatrixFolder) -> dict:
-    """The manifest of a complete matrix folder, checked against the parts present.
+    """Read the manifest of a complete matrix folder, checked against the parts present.
 
     Parameters
     ----------
