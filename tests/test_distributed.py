@@ -8,6 +8,7 @@ Alegre runs use 60 origins (every 20th hexgrid cell) to 60 destinations over a
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import logging
 import os
@@ -305,3 +306,31 @@ def test_unfinished_or_changed_folders_are_refused(poa_network, cells, tmp_path)
     with pytest.raises(tm.TransitmileError, match="holds files that are not parts.*'notes.txt'"):
         write_poa(poa_network, cells, folder)
     assert (folder / "notes.txt").exists() and (folder / "_manifest.json").exists()
+
+
+# ------------------------------------------------- accessibility straight from a network
+@pytest.mark.slow
+@pytest.mark.parametrize("measure", ["cumulative", "2sfca"])
+def test_network_direct_accessibility_on_the_cluster(poa_network, cells, client, measure):
+    # Chunks come back in completion order; they are reduced in origin order, so even
+    # 2SFCA's sums of demand over chunks are the in-process floats, exactly.
+    accessibility = importlib.import_module("transitmile.access.accessibility")
+    network, _ = poa_network
+    options = {
+        "opportunities": "healthcare",
+        "measure": measure,
+        "cutoffs": (15, 30, 45),
+        "origins": cells,
+        "departure": DEPARTURE,
+        "departure_time_window": dt.timedelta(minutes=5),
+        "engine": "embedded",
+        "progress": False,
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accessibility, "CHUNK_ORIGINS", 8)  # 8 chunks of the 60 origins
+        here = tm.accessibility(network, cells, **options)
+        there = tm.accessibility(network, cells, client=client, **options)
+    pd.testing.assert_frame_equal(there, here, check_exact=True)
+    assert (here.iloc[:, 1:].to_numpy() > 0).any()
+    with pytest.raises(tm.errors.AccessError, match="travel_times is already a matrix"):
+        tm.accessibility(pd.DataFrame({"from_id": []}), cells, client=client)

@@ -169,6 +169,7 @@ def run_blocks(
     sink: Sink | None = None,
     client=None,
     progress: bool | None = None,
+    ordered: bool = False,
 ) -> Iterator[tuple[OriginBlock, Any]]:
     """Run every block, here or on a Dask cluster, and yield the results as they come.
 
@@ -185,18 +186,34 @@ def run_blocks(
         Run each block as a task on this cluster; ``None`` runs here.
     progress : bool, optional
         A progress bar (Dask's own with a client); ``None`` follows ``settings.progress``.
+    ordered : bool
+        Yield in block order even on a cluster (results that arrive early wait here), for
+        consumers whose arithmetic depends on the order (sums of floats).
 
     Yields
     ------
     block : OriginBlock
     result : tuple or object
-        As :func:`run_block`; in completion order on a cluster, in block order here.
+        As :func:`run_block`; in completion order on a cluster unless ``ordered``, in
+        block order here.
     """
     if client is None:
         for block in progress_bar(blocks, progress=progress, desc="routing", unit="chunk"):
             yield block, run_block(template, block, sink)
         return
-    yield from _run_on_cluster(check_client(client), template, blocks, sink, progress)
+    results = _run_on_cluster(check_client(client), template, blocks, sink, progress)
+    yield from _in_order(results, blocks) if ordered else results
+
+
+def _in_order(results, blocks):
+    """Yield ``(block, result)`` pairs in block order, holding back those that come early."""
+    waiting, upcoming = {}, iter(blocks)
+    wanted = next(upcoming, None)
+    for block, result in results:
+        waiting[block.number] = (block, result)
+        while wanted is not None and wanted.number in waiting:
+            yield waiting.pop(wanted.number)
+            wanted = next(upcoming, None)
 
 
 def _run_on_cluster(client, template, blocks, sink, progress):

@@ -34,7 +34,13 @@ from .errors import RoutingError
 from .provenance import run_record
 from .streets import check_points as _check_layer
 
-__all__ = ["travel_time_matrix", "write_travel_time_matrix", "check_points", "ENGINES"]
+__all__ = [
+    "travel_time_matrix",
+    "write_travel_time_matrix",
+    "engine_for",
+    "check_points",
+    "ENGINES",
+]
 
 log = logging.getLogger("transitmile")
 
@@ -251,14 +257,40 @@ def _prepare(network, origins, destinations, request, engine, client, partitione
     destinations = origins if destinations is None else check_points(destinations, "destinations")
     check_departure(request, network.date)
     client = check_client(client)
-    chosen, reason = _choose_engine(engine, network, request, client, partitioned)
+    chosen, reason = engine_for(engine, network, request, client=client, partitioned=partitioned)
     return origins, destinations, client, chosen, reason
 
 
-def _choose_engine(
-    engine: str, network, request: TravelTimeRequest, client, partitioned: bool
+def engine_for(
+    engine: str, network, request: TravelTimeRequest, *, client=None, partitioned: bool = False
 ) -> tuple[str, str]:
-    """Choose the engine and say why; Dask and partitioned output run the embedded one."""
+    """Choose the engine and say why; Dask and partitioned output run the embedded one.
+
+    Parameters
+    ----------
+    engine : {"auto", "embedded", "r5py"}
+        The caller's choice.
+    network : TransportNetwork
+        The network to route on.
+    request : TravelTimeRequest
+        The validated request.
+    client : dask.distributed.Client, optional
+        A Dask client: the embedded engine's chunks run on it.
+    partitioned : bool
+        Output written chunk by chunk (also the embedded engine).
+
+    Returns
+    -------
+    name : str
+        ``"embedded"`` or ``"r5py"``.
+    reason : str
+        Why, for the run record.
+
+    Raises
+    ------
+    RoutingError
+        ``engine="r5py"`` with a client or partitioned output.
+    """
     from .engines.r5 import choose_engine
 
     if engine == "embedded" or (client is None and not partitioned):

@@ -19,7 +19,7 @@ origins in parallel, each with its own scratch labels.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -39,6 +39,7 @@ from .timetable import Timetable
 
 __all__ = [
     "run_embedded",
+    "route_chunks",
     "engine_attrs",
     "TravelTimes",
     "RaptorChunk",
@@ -55,6 +56,9 @@ __all__ = [
 
 BREAKDOWN_PARTS = ("access", "waiting", "in_vehicle", "transfer", "egress")
 
+#: ``on_chunk(start, stop, minutes, breakdown)``: one routed chunk of origins.
+ChunkConsumer = Callable[[int, int, np.ndarray, "dict[str, np.ndarray] | None"], None]
+
 _MAX_TIME_S = int(R5PY_DEFAULTS.max_time.total_seconds())
 
 
@@ -66,7 +70,8 @@ class TravelTimes:
     ----------
     minutes : numpy.ndarray
         float64 ``[n_origins, n_destinations, n_percentiles]``: whole minutes (seconds
-        of the percentile iteration floor-divided by 60, as R5), NaN if unreachable.
+        of the percentile iteration floor-divided by 60, as R5), NaN if unreachable;
+        None when ``on_chunk`` received the chunks instead.
     percentiles : tuple of int
     n_iterations : int
         Iterations per origin-destination pair (minutes x Monte Carlo draws per minute).
@@ -83,7 +88,7 @@ class TravelTimes:
         ``keep_iterations=True`` (diagnostics and tests: it is large).
     """
 
-    minutes: np.ndarray
+    minutes: np.ndarray | None
     percentiles: tuple[int, ...]
     n_iterations: int
     breakdown: dict[str, np.ndarray] | None = None
@@ -458,6 +463,7 @@ def compute_travel_times(
     *,
     client=None,
     progress: bool | None = None,
+    on_chunk: ChunkConsumer | None = None,
     **options,
 ) -> TravelTimes:
     """Travel time percentiles by transit and walking between all origins and destinations.
@@ -471,6 +477,11 @@ def compute_travel_times(
         ``None`` runs them here, one after the other. The result is the same.
     progress : bool, optional
         Progress bar over chunks; ``None`` follows ``settings.progress``.
+    on_chunk : callable, optional
+        ``on_chunk(start, stop, minutes, breakdown)`` receives each chunk of origins, in
+        origin order (``minutes[stop - start, n_dest, n_pct]``, ``breakdown`` a dict of
+        minutes by part or None), and the result holds no matrix (``minutes`` is None):
+        how an accessibility measure reduces a metro-sized run chunk by chunk.
     **options
         ``departure_s``, ``n_minutes`` and the other keyword parameters of
         :func:`plan_chunks`.
@@ -484,21 +495,26 @@ def compute_travel_times(
     template, blocks = plan_chunks(timetable, transfers, access, egress, direct, **options)
     n_orig, n_dest = sum(b.stop - b.start for b in blocks), template.egress.shape[1]
     pcts = template.percentiles
-    minutes = np.full((n_orig, n_dest, len(pcts)), np.nan)
+    keep = on_chunk is None
+    minutes = np.full((n_orig, n_dest, len(pcts)), np.nan) if keep else None
     parts = (
         {k: np.full((n_orig, n_dest), np.nan) for k in BREAKDOWN_PARTS}
-        if template.breakdown
+        if template.breakdown and keep
         else None
     )
     n_iter = template.n_minutes * template.block_offsets.shape[1]
     iterations = np.empty((n_orig, n_iter, n_dest), np.int32) if template.keep_iterations else None
     for block, (out, chunk_parts, chunk_iterations) in run_blocks(
-        template, blocks, client=client, progress=progress
+        template, blocks, client=client, progress=progress, ordered=not keep
     ):
         start, stop = block.start, block.stop
+        chunk_parts = None if chunk_parts is None else breakdown_minutes(chunk_parts)
+        if not keep:
+            on_chunk(start, stop, out, chunk_parts)
+            continue
         minutes[start:stop] = out
         if parts is not None:
-            for name, values in breakdown_minutes(chunk_parts).items():
+            for name, values in chunk_parts.items():
                 parts[name][start:stop] = values
         if iterations is not None:
             iterations[start:stop] = chunk_iterations
@@ -625,38 +641,101 @@ def run_embedded(
         ``attrs["engine"] == "embedded"`` and ``attrs["engine_version"]``; with a
         ``writer``, the parts written (:class:`~transitmile.partitioned.PartWriter`).
     """
-    from ..distributed import run_blocks
-
-    access, direct, egress = street_legs(network, origins, destinations, request, progress)
-    if request.uses_transit:
-        transfers = network.transfer_seconds(
-            request.speed_walking, min(settings.max_transfer_time_s, request.max_time_walking_s)
-        )
-        tables = (network.timetable, transfers, access, egress, direct)
-        options = {
-            "departure_s": request.departure_seconds,
-            "n_minutes": request.n_departure_minutes,
-            "percentiles": request.percentiles,
-            "max_time_s": request.max_time_s,
-            "max_rides": request.max_public_transport_rides,
-            "board_slack_s": request.min_transfer_time_s,
-            "seed": settings.random_seed,
-            "breakdown": request.options.get("breakdown", False),
-            "chunk_size": chunk_size,
-        }
-        if writer is not None:
-            template, blocks = plan_chunks(*tables, **options)
-            run = run_blocks(template, blocks, sink=writer, client=client, progress=progress)
-            return [part for _, part in run]
-        result = compute_travel_times(*tables, client=client, progress=progress, **options)
-        minutes, parts = result.minutes, result.breakdown
-    else:
-        minutes, parts = _street_only_minutes(direct, request)
-        if writer is not None:
-            return writer.write_all(minutes, parts, chunk_size)
+    route = _route(
+        network, origins, destinations, request, progress, client=client,
+        chunk_size=chunk_size, writer=writer,
+    )  # fmt: skip
+    if writer is not None:
+        return route
+    minutes, parts = route
     frame = result_frame(origins, destinations, minutes, request.percentiles, parts)
     frame.attrs.update(engine_attrs())
     return frame
+
+
+def route_chunks(
+    network,
+    origins,
+    destinations,
+    request: TravelTimeRequest,
+    on_chunk: ChunkConsumer,
+    *,
+    chunk_size: int = 256,
+    progress: bool | None = None,
+    client=None,
+) -> None:
+    """Route a request chunk of origins by chunk, never holding the whole matrix.
+
+    As :func:`run_embedded`, but each chunk's minutes go to ``on_chunk`` (see
+    :func:`compute_travel_times`) as soon as they are routed, with the engine's raw
+    minutes (an origin's time to itself is what the street search found; the frame's
+    0 for the same id is the caller's to apply).
+
+    Parameters
+    ----------
+    network : TransportNetwork
+        Street graphs, timetable, transfers and access services.
+    origins, destinations : GeoDataFrame
+        Validated points.
+    request : TravelTimeRequest
+        The validated request.
+    on_chunk : callable
+        ``on_chunk(start, stop, minutes, breakdown)`` per chunk of origins, in order.
+    chunk_size : int
+        Origins per chunk.
+    progress : bool, optional
+        Progress bars.
+    client : dask.distributed.Client, optional
+        Route the chunks on this Dask cluster; they still reach ``on_chunk`` here, one
+        at a time and in origin order, so a reduction gives the in-process result.
+    """
+    minutes, parts = _route(
+        network, origins, destinations, request, progress, client=client,
+        chunk_size=chunk_size, on_chunk=on_chunk,
+    )  # fmt: skip
+    if minutes is None:
+        return
+    for start in range(0, len(origins), chunk_size):  # street-only requests: dense anyway
+        stop = min(start + chunk_size, len(origins))
+        chunk_parts = None if parts is None else {k: v[start:stop] for k, v in parts.items()}
+        on_chunk(start, stop, minutes[start:stop], chunk_parts)
+
+
+def _route(network, origins, destinations, request, progress, *, client=None, chunk_size=256,
+           on_chunk=None, writer=None):  # fmt: skip
+    """Minutes and breakdown of a request (None, None when ``on_chunk`` took the chunks).
+
+    With a ``writer``, the parts it wrote instead.
+    """
+    from ..distributed import run_blocks
+
+    access, direct, egress = street_legs(network, origins, destinations, request, progress)
+    if not request.uses_transit:
+        minutes, parts = _street_only_minutes(direct, request)
+        return (minutes, parts) if writer is None else writer.write_all(minutes, parts, chunk_size)
+    transfers = network.transfer_seconds(
+        request.speed_walking, min(settings.max_transfer_time_s, request.max_time_walking_s)
+    )
+    tables = (network.timetable, transfers, access, egress, direct)
+    options = {
+        "departure_s": request.departure_seconds,
+        "n_minutes": request.n_departure_minutes,
+        "percentiles": request.percentiles,
+        "max_time_s": request.max_time_s,
+        "max_rides": request.max_public_transport_rides,
+        "board_slack_s": request.min_transfer_time_s,
+        "seed": settings.random_seed,
+        "breakdown": request.options.get("breakdown", False),
+        "chunk_size": chunk_size,
+    }
+    if writer is not None:
+        template, blocks = plan_chunks(*tables, **options)
+        run = run_blocks(template, blocks, sink=writer, client=client, progress=progress)
+        return [part for _, part in run]
+    result = compute_travel_times(
+        *tables, client=client, progress=progress, on_chunk=on_chunk, **options
+    )
+    return result.minutes, result.breakdown
 
 
 def engine_attrs() -> dict[str, str]:
