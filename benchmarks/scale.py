@@ -8,9 +8,11 @@ in process, then on a LocalCluster of 1 and of 2 worker processes (one thread ea
 core). Each configuration runs in its own Python process so that its peak memory is its
 own.
 
-Prints per configuration: wall time, of which street tables (serial, on the client)
-and chunk routing; peak memory of the client and of each worker; bytes and rows
-written. Then the arithmetic predicting a 50,000-origin region on 32 workers.
+Prints per configuration: wall time of the partitioned matrix, of which street tables
+(serial, on the client) and chunk routing; peak memory of the client and of each
+worker; bytes and rows written; then the wall time of the network-direct accessibility
+(jobs within 30, 45 and 60 minutes, routed chunk by chunk and reduced at once; each
+child cell gets an even share of its parent's jobs, as of its population). Then the arithmetic predicting a 50,000-origin region on 32 workers.
 
 Usage: python benchmarks/scale.py [--origins N] [--window MIN] [--configs 0,1,2]
 ``--origins`` takes every k-th resolution-10 cell (default: all); ``--window`` is the
@@ -37,7 +39,7 @@ REGION_WORKERS = 32
 
 
 def res10_cells(data):
-    """Resolution-10 children of the hexgrid cells, population split evenly."""
+    """Resolution-10 children of the hexgrid cells, population and jobs split evenly."""
     import geopandas as gpd
     import h3
     import pandas as pd
@@ -47,8 +49,9 @@ def res10_cells(data):
         children = h3.cell_to_children(cell.id, 10)
         for child in children:
             lat, lon = h3.cell_to_latlng(child)
-            rows.append((child, lon, lat, cell.population / len(children)))
-    table = pd.DataFrame(rows, columns=["id", "lon", "lat", "population"])
+            share = 1 / len(children)
+            rows.append((child, lon, lat, cell.population * share, cell.jobs * share))
+    table = pd.DataFrame(rows, columns=["id", "lon", "lat", "population", "jobs"])
     return gpd.GeoDataFrame(
         table.drop(columns=["lon", "lat"]),
         geometry=gpd.points_from_xy(table["lon"], table["lat"]),
@@ -71,6 +74,7 @@ def run_one(config: int, stride: int, window: int, destinations: str) -> dict:
     if config:  # one core per worker; in process, numba's threads use every core
         os.environ["NUMBA_NUM_THREADS"] = "1"
     import transitmile as tm
+    import transitmile.access.accessibility as access_module
     import transitmile.distributed as distributed_module
 
     data = tm.fetch_dataset("porto_alegre", progress=False)
@@ -116,6 +120,15 @@ def run_one(config: int, stride: int, window: int, destinations: str) -> dict:
         wall = time.perf_counter() - started
         routing_cpu = cpu_used() - marks["cpu_started"]
         manifest = json.loads((folder / "_manifest.json").read_text())
+        # network-direct accessibility: jobs within 30/45/60 min, never a whole matrix
+        access_module.CHUNK_ORIGINS = 64  # the same blocks in every configuration
+        access_started = time.perf_counter()
+        jobs = tm.accessibility(
+            network, targets, "jobs", "cumulative", cutoffs=(30, 45, 60), origins=origins,
+            departure=DEPARTURE, departure_time_window=dt.timedelta(minutes=window),
+            engine="embedded", progress=False, client=client,
+        )  # fmt: skip
+        access_wall = time.perf_counter() - access_started
     workers = []
     if client is not None:
         workers = sorted(client.run(peak_mb).values())
@@ -133,6 +146,8 @@ def run_one(config: int, stride: int, window: int, destinations: str) -> dict:
         "routing_cpu_s": routing_cpu,
         "client_peak_mb": peak_mb(),
         "worker_peak_mb": workers,
+        "access_s": access_wall,
+        "jobs_45_mean": float(jobs["jobs_cumulative_45min"].mean()),
         "bytes": manifest["n_bytes"],
         "rows": manifest["n_rows"],
         "parts": len(manifest["parts"]),
@@ -154,7 +169,8 @@ def describe(result: dict) -> str:
         f"{name:>12}: wall {result['wall_s']:7.1f} s (street tables {result['street_s']:5.1f} s, "
         f"routing {result['routing_s']:7.1f} s, {result['routing_cpu_s']:7.1f} CPU s); peak MB client {result['client_peak_mb']:.0f}, "
         f"workers [{workers}]; {result['bytes'] / 1e6:.1f} MB in {result['parts']} parts, "
-        f"{result['rows']:,} rows"
+        f"{result['rows']:,} rows; accessibility {result['access_s']:.1f} s "
+        f"(mean jobs within 45 min {result['jobs_45_mean']:,.0f})"
     )
 
 
