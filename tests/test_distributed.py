@@ -334,3 +334,37 @@ def test_network_direct_accessibility_on_the_cluster(poa_network, cells, client,
     assert (here.iloc[:, 1:].to_numpy() > 0).any()
     with pytest.raises(tm.errors.AccessError, match="travel_times is already a matrix"):
         tm.accessibility(pd.DataFrame({"from_id": []}), cells, client=client)
+
+
+# ----------------------------------------------------------------- scenario comparison
+@pytest.mark.slow
+def test_scenario_comparison_on_the_cluster(poa_network, cells, client, tmp_path):
+    # A shuttle (a new feed: a new timetable) and bike-share (an access service routed
+    # on the client's street tables): every figure identical to the in-process run.
+    from pathlib import Path
+
+    from transitmile import settings
+    from transitmile.scenarios import compare_scenarios, read_economics, read_scenarios
+
+    network, _ = poa_network
+    study = Path(__file__).resolve().parent.parent / "data" / "studies" / "porto_alegre.yml"
+    kinds = {"shuttle", "bike_share"}
+    chosen = [s for s in read_scenarios(study) if s.interventions[0].kind in kinds]
+    assert {s.interventions[0].kind for s in chosen} == kinds
+    options = {
+        "economics": read_economics(study),
+        "departure": DEPARTURE,
+        "departure_time_window": dt.timedelta(minutes=5),
+        "start": "14:00",
+        "end": "16:00",
+        "workdir": tmp_path / "work",
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(settings, "cache_dir", tmp_path / "cache")
+        here = compare_scenarios(network, chosen, cells, **options)
+        there = compare_scenarios(network, chosen, cells, client=client, **options)
+    assert here["error"].isna().all()
+    pd.testing.assert_frame_equal(there, here, check_exact=True)
+    assert there.attrs["parameters"] == here.attrs["parameters"]
+    with pytest.raises(RoutingError, match="engine='r5py' cannot use it"):
+        compare_scenarios(network, chosen, cells, client=client, engine="r5py", **options)
