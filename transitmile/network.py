@@ -2,8 +2,9 @@
 
 Everything here depends only on the input files (OSM extract, GTFS feeds, date)
 and a few settings, so it is cached under ``settings.cache_dir / "networks"``,
-keyed by the files' sha256. What depends on a request (origins, speeds, time
-limits) is computed per call in :mod:`transitmile.routing`.
+keyed by the files' sha256, in the data-only format of :mod:`transitmile.cache`
+(arrays and a checked manifest, never pickle). What depends on a request (origins,
+speeds, time limits) is computed per call in :mod:`transitmile.routing`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ import hashlib
 import json
 import logging
 import os
-import pickle
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -23,10 +22,12 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 
-from . import settings
+from . import cache, settings
 from .data import file_sha256, path_sha256
+from .engines.timetable import Timetable, compile_timetable
 from .errors import NetworkError, show_value
 from .feeds import Feed, load_feeds
+from .feeds.model import FeedSource
 from .streets import (
     Snapped,
     SparseTimes,
@@ -41,7 +42,7 @@ __all__ = ["TransportNetwork"]
 log = logging.getLogger("transitmile")
 
 #: Bumped whenever the cached content changes shape, so old caches are rebuilt.
-CACHE_FORMAT = 1
+CACHE_FORMAT = cache.CACHE_FORMAT
 
 #: Transfers are stored as walking distances (metres) up to this distance, and
 #: filtered per request by time at the requested walking speed.
@@ -57,9 +58,16 @@ class _Built:
     stops_walk: Snapped
     stops_bike: Snapped
     transfer_m: SparseTimes  # stop x stop walking distance, metres
-    timetable: object
+    timetable: Timetable
     build_seconds: float
     provenance: dict = field(default_factory=dict)
+
+
+#: The only classes a cache entry may hold (by name): anything else is refused on load.
+_CACHED_CLASSES = {
+    cls.__qualname__: cls
+    for cls in (_Built, Feed, FeedSource, StreetGraph, Snapped, SparseTimes, Timetable)
+}
 
 
 def _as_paths(gtfs) -> list[Path]:
@@ -125,8 +133,9 @@ class TransportNetwork:
         self.load_seconds = time.perf_counter() - started
 
     # ----------------------------------------------------------------- build
-    def _cache_key(self) -> str:
-        parts = {
+    def _cache_inputs(self) -> dict:
+        """Return what a cached network is built from: file hashes, date, settings (JSON)."""
+        return {
             "format": CACHE_FORMAT,
             "osm": file_sha256(self.osm_pbf),
             "gtfs": [path_sha256(p) for p in self.gtfs],
@@ -135,26 +144,24 @@ class TransportNetwork:
             "transfer_search_m": TRANSFER_SEARCH_M,
             "snap_radius_m": settings.snap_radius_m,
         }
-        text = json.dumps(parts, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:24]
 
-    def _load_or_build(self, cache: bool) -> tuple[_Built, bool]:
-        key = self._cache_key()
-        path = settings.cache_dir / "networks" / f"{key}.pkl"
-        self.cache_path = path
-        if cache and path.is_file():
-            try:
-                with open(path, "rb") as handle:
-                    return pickle.load(handle), True
-            except Exception as exc:  # a stale or truncated cache is rebuilt, never trusted
-                log.warning("ignoring unreadable network cache %s (%s)", path, exc)
-        built = self._build(key)
-        if cache:
-            _atomic_pickle(built, path)
+    def _load_or_build(self, use_cache: bool) -> tuple[_Built, bool]:
+        inputs = self._cache_inputs()
+        key = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:24]
+        folder = cache.cache_folder(settings.cache_dir / "networks") if use_cache else None
+        # the entry's arrays (its manifest is the .json beside it); None when uncached
+        self.cache_path = folder / f"{key}.npz" if folder else None
+        if folder is None:
+            return self._build(key), False
+        with cache.entry_lock(folder, key):  # concurrent runs build a network once
+            built = cache.load_entry(folder, key, inputs, _Built, _CACHED_CLASSES)
+            if built is not None:
+                return built, True
+            built = self._build(key)
+            cache.save_entry(folder, key, built, inputs, _CACHED_CLASSES)
         return built, False
 
     def _build(self, key: str) -> _Built:
-        from .engines.timetable import compile_timetable
 
         started = time.perf_counter()
         feed = load_feeds(
@@ -270,16 +277,3 @@ def _snap_stops(graph: StreetGraph, stops: gpd.GeoDataFrame) -> Snapped:
         graph.mode,
     )
     return snapped
-
-
-def _atomic_pickle(obj, path: Path) -> None:
-    """Write to a temporary file in the same folder, then move it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump(obj, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
