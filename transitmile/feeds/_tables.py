@@ -20,9 +20,8 @@ def _stops(raw: ptg.gtfs.Feed, name: str) -> pd.DataFrame:
     duplicated = stops["stop_id"].duplicated(keep=False)
     if duplicated.any():
         first = stops.loc[duplicated, "stop_id"].iloc[0]
-        rows = stops.loc[
-            stops["stop_id"] == first, ["stop_id", "stop_name", "stop_lat", "stop_lon"]
-        ]
+        shown = [c for c in ("stop_id", "stop_name", "stop_lat", "stop_lon") if c in stops]
+        rows = stops.loc[stops["stop_id"] == first, shown]
         raise FeedError(
             f"{where}: duplicate stop_id {show_value(first)} in {len(rows)} rows "
             f"{show_value(rows.head(3).to_dict('records'), 300)} "
@@ -80,6 +79,11 @@ def _stop_times(table: pd.DataFrame, name: str) -> pd.DataFrame:
     _require_columns(
         table, ["trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence"], where
     )
+    if table.empty:
+        raise FeedError(
+            f"{where}: no rows for the trips that run on the date (a header alone?); "
+            "every trip needs its stop times"
+        )
     key = ["trip_id", "stop_sequence", "stop_id"]
     sequence = _to_number(table, "stop_sequence", where, key)
     bad = sequence.isna() | (sequence % 1 != 0) | (sequence < 0)
