@@ -19,9 +19,11 @@ import time
 import warnings
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
 import transitmile as tm
 from transitmile import cache, settings
@@ -66,6 +68,9 @@ def assert_same(a, b, path: str = "network") -> None:
     elif isinstance(a, pd.DataFrame):
         pd.testing.assert_frame_equal(a, b, check_exact=True, obj=path)
         assert type(a) is type(b), path
+        if isinstance(a, gpd.GeoDataFrame):  # coordinates bit for bit, same CRS
+            assert a.crs == b.crs, path
+            assert (shapely.to_wkb(a.geometry.array) == shapely.to_wkb(b.geometry.array)).all()
     elif isinstance(a, np.ndarray):
         assert a.dtype == b.dtype, path
         np.testing.assert_array_equal(a, b, err_msg=path)
@@ -300,3 +305,33 @@ def test_poa_cached_network_gives_the_fresh_build_times(poa_network, monkeypatch
     ]  # fmt: skip
     pd.testing.assert_frame_equal(frames[0], frames[1], check_exact=True)
     assert frames[0]["travel_time_p50"].notna().mean() > 0.5  # routed through transit, not empty
+
+
+@dataclasses.dataclass
+class Mixed:
+    """Values that take the cache's fallbacks: WKB geometries, object arrays with None."""
+
+    points: gpd.GeoDataFrame
+    ids: np.ndarray
+    when: dt.date
+    shape: tuple[int, int]
+
+
+def test_fallback_kinds_round_trip_exactly(tmp_path):
+    layer = gpd.GeoDataFrame(
+        {"id": ["a", "b", "c"], "n": [1, 2, 3]},
+        geometry=[shapely.Point(1, 2), None, shapely.LineString([(0, 0), (1, 1)])],
+        crs="EPSG:4326",
+    )
+    value = Mixed(layer, np.array(["x", None, "00042"], dtype=object), dt.date(2024, 1, 15), (2, 3))
+    classes = {"Mixed": Mixed}
+    assert cache.save_entry(tmp_path, "k", value, {"v": 1}, classes)
+    back = cache.load_entry(tmp_path, "k", {"v": 1}, Mixed, classes)
+    assert_same(value.points, back.points)
+    assert back.ids.dtype == object and back.ids.tolist() == ["x", None, "00042"]
+    assert (back.when, back.shape) == (value.when, value.shape)
+    with pytest.warns(CacheWarning, match="not a _Built"):  # asked for another class
+        assert cache.load_entry(tmp_path, "k", {"v": 1}, tm.network._Built, classes) is None
+    value.ids = np.array(["x", 3], dtype=object)  # other objects are never stored
+    with pytest.warns(CacheWarning, match="other than text and None"):
+        assert not cache.save_entry(tmp_path, "k2", value, {"v": 1}, classes)

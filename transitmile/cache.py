@@ -3,7 +3,8 @@
 A cache entry is two files in a cache folder:
 
 - ``<key>.npz``: numpy arrays only, read with ``allow_pickle=False``. Tables are stored
-  as Parquet bytes (a ``uint8`` array), object arrays of text as fixed-width unicode.
+  as Parquet bytes (a ``uint8`` array), geometries as coordinates and offsets (GeoArrow's
+  layout), object arrays of text (and None) as fixed-width unicode plus a mask.
 - ``<key>.json``: the manifest: the cache format version, the inputs the entry was built
   from (file hashes and settings), the structure of the stored object (which whitelisted
   dataclass holds which array) and the sha256, dtype and shape of every array.
@@ -41,6 +42,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 import scipy.sparse as sp
+import shapely
 
 __all__ = [
     "CACHE_FORMAT",
@@ -181,6 +183,19 @@ def _frame_bytes(frame: pd.DataFrame) -> np.ndarray:
     return np.frombuffer(buffer.getvalue(), dtype=np.uint8)
 
 
+def _ragged(frame: gpd.GeoDataFrame) -> bool:
+    """True when the geometries store exactly as coordinates and offsets (else Parquet WKB)."""
+    geometry = frame.geometry.to_numpy()
+    if not len(geometry) or shapely.is_missing(geometry).any():
+        return False
+    kinds = shapely.get_type_id(geometry)
+    return bool(
+        (kinds == kinds[0]).all()
+        and not shapely.is_empty(geometry).any()
+        and not shapely.has_z(geometry).any()
+    )
+
+
 class _Encoder:
     """Flattens an object tree into named arrays and a JSON description."""
 
@@ -205,6 +220,8 @@ class _Encoder:
                     f.name: self.encode(getattr(value, f.name)) for f in dataclasses.fields(value)
                 },
             }
+        if isinstance(value, gpd.GeoDataFrame) and _ragged(value):
+            return self._geoframe(value)
         if isinstance(value, pd.DataFrame):
             dtypes = {str(c): str(t) for c, t in value.dtypes.items()}
             geo = isinstance(value, gpd.GeoDataFrame)
@@ -236,16 +253,35 @@ class _Encoder:
             return {"kind": "json", "value": value}
         raise TypeError(f"cannot cache a {type(value).__name__}")
 
+    def _geoframe(self, value: gpd.GeoDataFrame) -> dict:
+        """Attributes as Parquet, geometries as GeoArrow-style coordinates and offsets."""
+        name = value.geometry.name
+        kind, coords, offsets = shapely.to_ragged_array(value.geometry.to_numpy())
+        return {
+            "kind": "geoframe",
+            "columns": [str(c) for c in value.columns],
+            "geometry": name,
+            "crs": value.crs.to_wkt() if value.crs is not None else None,
+            "type": int(kind),
+            "coords": self._store(coords),
+            "offsets": [self._store(o) for o in offsets],
+            "attributes": self.encode(pd.DataFrame(value.drop(columns=name))),
+        }
+
     def _array(self, frame: pd.DataFrame) -> str:
         return self._store(_frame_bytes(frame))
 
     def _ndarray(self, value: np.ndarray) -> dict:
         if value.dtype != object:
             return {"kind": "array", "ref": self._store(value)}
-        if all(type(v) is str for v in value.ravel()):
-            return {"kind": "text", "ref": self._store(value.astype(str))}
-        # mixed objects (e.g. ids with missing values): one Parquet column
-        return {"kind": "objects", "ref": self._array(pd.DataFrame({"v": value.ravel()}))}
+        missing = np.frompyfunc(lambda v: v is None, 1, 1)(value).astype(bool)
+        if not all(type(v) is str for v in value[~missing].ravel()):
+            raise TypeError("an object array holds values other than text and None")
+        text = np.where(missing, "", value).astype(str)
+        node = {"kind": "text", "ref": self._store(text)}
+        if missing.any():
+            node["none"] = self._store(missing)
+        return node
 
 
 class _Decoder:
@@ -254,6 +290,7 @@ class _Decoder:
     def __init__(self, classes: Mapping[str, type], array: Callable[[str], np.ndarray]):
         self.classes = classes
         self.array = array
+        self.crs: dict[str, pyproj.CRS] = {}
 
     def decode(self, node: dict) -> Any:  # noqa: C901 - one branch per stored kind
         kind = node["kind"]
@@ -266,15 +303,26 @@ class _Decoder:
         if kind == "array":
             return self.array(node["ref"])
         if kind == "text":
-            return self.array(node["ref"]).astype(object)
-        if kind == "objects":
-            return self._frame(node["ref"], False)["v"].to_numpy(dtype=object)
+            text = self.array(node["ref"]).astype(object)
+            if "none" in node:
+                text[self.array(node["none"])] = None
+            return text
         if kind == "frame":
             frame = self._frame(node["ref"], node["geo"])
             for column, dtype in node["dtypes"].items():
                 if str(frame[column].dtype) != dtype and dtype == "object":
                     frame[column] = frame[column].astype(object)
             return frame
+        if kind == "geoframe":
+            frame = self.decode(node["attributes"])
+            geometry = shapely.from_ragged_array(
+                shapely.GeometryType(node["type"]),
+                self.array(node["coords"]),
+                tuple(self.array(o) for o in node["offsets"]) or None,
+            )
+            frame[node["geometry"]] = geometry
+            crs = self._crs(node["crs"]) if node["crs"] else None
+            return gpd.GeoDataFrame(frame[node["columns"]], geometry=node["geometry"], crs=crs)
         if kind == "csr":
             parts = (
                 self.array(node["data"]),
@@ -283,7 +331,7 @@ class _Decoder:
             )
             return sp.csr_matrix(parts, shape=tuple(node["shape"]))
         if kind == "crs":
-            return pyproj.CRS.from_wkt(node["wkt"])
+            return self._crs(node["wkt"])
         if kind == "path":
             return Path(node["value"])
         if kind == "date":
@@ -294,6 +342,11 @@ class _Decoder:
         if kind == "json":
             return node["value"]
         raise ValueError(f"unknown stored kind {kind!r}")
+
+    def _crs(self, wkt: str) -> pyproj.CRS:
+        if wkt not in self.crs:  # parsing a CRS takes tens of ms: once per distinct CRS
+            self.crs[wkt] = pyproj.CRS.from_wkt(wkt)
+        return self.crs[wkt]
 
     def _frame(self, ref: str, geo: bool) -> pd.DataFrame:
         data = io.BytesIO(self.array(ref).tobytes())

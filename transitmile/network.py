@@ -32,6 +32,7 @@ from .streets import (
     Snapped,
     SparseTimes,
     StreetGraph,
+    UnsnappedPointsWarning,
     build_street_graph,
     snap_points,
     street_travel_times,
@@ -131,6 +132,7 @@ class TransportNetwork:
         started = time.perf_counter()
         self._built, self.cache_hit = self._load_or_build(cache)
         self.load_seconds = time.perf_counter() - started
+        self._warn_if_few_stops_on_streets()
 
     # ----------------------------------------------------------------- build
     def _cache_inputs(self) -> dict:
@@ -175,6 +177,15 @@ class TransportNetwork:
             crs="EPSG:4326",
         )
         stops_walk = _snap_stops(walk, stops)
+        if len(stops) and not stops_walk.snapped.any():
+            raise NetworkError(
+                f"none of the {len(stops):,} transit stops of "
+                f"{[p.name for p in self.gtfs]} lies within {settings.snap_radius_m:.0f} m of "
+                f"the street network of {self.osm_pbf.name} (stops span lon "
+                f"{_span(feed.stops['stop_lon'])}, lat {_span(feed.stops['stop_lat'])}; streets "
+                f"lon {_span(walk.node_lon)}, lat {_span(walk.node_lat)}): the OSM extract and "
+                "the GTFS feeds do not overlap"
+            )
         stops_bike = _snap_stops(bike, stops)
         # 3.6 km/h is one metre per second: these "seconds" are walking metres.
         transfer_m = street_travel_times(
@@ -202,6 +213,51 @@ class TransportNetwork:
             timetable=timetable,
             build_seconds=time.perf_counter() - started,
             provenance=provenance,
+        )
+
+    def _warn_if_few_stops_on_streets(self) -> None:
+        """Warn when fewer than half the stops lie on the street network (cached or not)."""
+        on_streets = self._built.provenance["stops_on_street_network"]
+        total = self._built.provenance["stops"]
+        if on_streets < total / 2:
+            warnings.warn(
+                f"only {on_streets:,} of {total:,} transit stops ({on_streets / total:.0%}) lie "
+                f"within {settings.snap_radius_m:.0f} m of the street network of "
+                f"{self.osm_pbf.name}: the OSM extract covers little of the GTFS feeds' area; "
+                "the other stops cannot be reached on foot",
+                UnsnappedPointsWarning,
+                stacklevel=3,
+            )
+
+    def swapped_hint(self, points: gpd.GeoDataFrame) -> str:
+        """A hint for a message when ``points`` lie off the network but would not if swapped.
+
+        Parameters
+        ----------
+        points : GeoDataFrame
+            Points with a CRS (origins or destinations).
+
+        Returns
+        -------
+        str
+            ``"; ... look swapped ..."`` when, with x and y exchanged, some points fall
+            inside the street network's bounding box; otherwise ``""``.
+        """
+        lonlat = points.geometry.to_crs("EPSG:4326")
+        walk = self.walk
+        margin = settings.snap_radius_m / 111_000.0  # degrees, about the snap radius
+        lon, lat = lonlat.y.to_numpy(), lonlat.x.to_numpy()  # swapped
+        inside = (
+            (lon >= walk.node_lon.min() - margin)
+            & (lon <= walk.node_lon.max() + margin)
+            & (lat >= walk.node_lat.min() - margin)
+            & (lat <= walk.node_lat.max() + margin)
+        )
+        if not inside.any():
+            return ""
+        return (
+            f"; lon and lat look swapped: exchanged, {int(inside.sum())} of {len(points)} "
+            "would lie on the network (a CSV needs columns lon = x, lat = y)"
         )
 
     # ------------------------------------------------------------ accessors
@@ -261,6 +317,10 @@ class TransportNetwork:
             f"TransportNetwork(osm_pbf={self.osm_pbf.name!r}, gtfs={[p.name for p in self.gtfs]}, "
             f"date={self.date.isoformat()}, stops={len(self.stops)}, cached={self.cache_hit})"
         )
+
+
+def _span(values) -> str:
+    return f"{np.min(values):.3f}..{np.max(values):.3f}"
 
 
 def _snap_stops(graph: StreetGraph, stops: gpd.GeoDataFrame) -> Snapped:

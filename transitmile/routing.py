@@ -196,6 +196,7 @@ def run_embedded(
         raise RoutingError(
             f"none of the {len(origins)} origins lies within {settings.snap_radius_m:.0f} m of the "
             f"street network of {network.osm_pbf.name}; e.g. id {show_value(origins['id'].iloc[0])}"
+            f"{network.swapped_hint(origins)}"
         )
     access, direct, egress = _street_tables(
         network, request, snapped_o, snapped_d, same_points, progress
