@@ -293,4 +293,11 @@ def test_feeds_with_the_same_file_name(town, tmp_path, capsys, monkeypatch):
     same = [write_feed(tmp_path / side / "x" / "gtfs", as_zip=True) for side in ("a", "b")]
     args[at : at + 2] = map(str, same)
     code, err = run_cli(args, capsys)
-    assert code == 2 and "share the name(s) ['gtfs']; give each a name with --names" in err
+    assert code == 2 and "share the file name(s) ['gtfs']; give each a name with --names" in err
+
+
+def test_feed_summary_names_feeds_that_share_a_file_name(tmp_path, capsys):
+    feeds = [write_feed(tmp_path / side / "gtfs", as_zip=True) for side in ("north", "south")]
+    assert main(["feed-summary", *map(str, feeds), "--date", "2024-01-15", "--json"]) == 0
+    names = [s["name"] for s in json.loads(capsys.readouterr().out)["sources"]]
+    assert names == ["north_gtfs", "south_gtfs"]

@@ -61,7 +61,8 @@ def _cmd_feed_summary(args: argparse.Namespace) -> int:
 
     start, end = _parse_window(args.window)
     paths = _feed_paths(args)
-    feed = load_feeds(paths, date=args.date, progress=False if args.json else None)
+    names = _feed_names(paths, args.names)
+    feed = load_feeds(paths, date=args.date, names=names, progress=False if args.json else None)
     summary = feed_summary(feed)
     service = stop_service(feed, start, end)
     frequent = frequent_stops(feed, start, end, max_headway_min=args.max_headway)
@@ -183,7 +184,7 @@ def _feed_names(gtfs: Sequence, names: Sequence[str] | None) -> list[str] | None
     if names is not None:
         if len(names) != len(paths) or len(set(names)) != len(names):
             raise TransitmileError(
-                f"--names: expected {len(paths)} distinct names, one per --gtfs feed, got {names}"
+                f"--names: expected {len(paths)} distinct names, one per GTFS feed, got {names}"
             )
         return list(names)
     stems = [p.stem if p.suffix.lower() == ".zip" else p.name for p in paths]
@@ -193,7 +194,7 @@ def _feed_names(gtfs: Sequence, names: Sequence[str] | None) -> list[str] | None
     if len(set(parents)) == len(parents):
         return [f"{parent}_{stem}" for parent, stem in zip(parents, stems, strict=True)]
     raise TransitmileError(
-        f"--gtfs: feeds {[str(p) for p in paths]} share the name(s) "
+        f"GTFS feeds {[str(p) for p in paths]} share the file name(s) "
         f"{sorted({s for s in stems if stems.count(s) > 1})}; give each a name with --names"
     )
 
@@ -261,6 +262,12 @@ def _cmd_ttm(args: argparse.Namespace) -> int:
     return 0
 
 
+_NAMES_HELP = (
+    "one name per GTFS feed, prefixing its ids (default: the file names, or parent folder "
+    "and file name when file names repeat)"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``transitmile`` argument parser with one sub-parser per command."""
     parser = argparse.ArgumentParser(
@@ -281,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     summary.add_argument("paths", nargs="*", metavar="PATH", help="GTFS zip files or folders")
     summary.add_argument("--dataset", help="use the GTFS feeds of a catalog data set instead")
+    summary.add_argument("--names", nargs="+", help=_NAMES_HELP)
     summary.add_argument(
         "--date", default="busiest", help="YYYY-MM-DD or 'busiest' (default: busiest)"
     )
@@ -306,12 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--dataset", help="a catalog data set (its OSM, GTFS and origins)")
     where.add_argument("--osm", help="OpenStreetMap .pbf extract")
     where.add_argument("--gtfs", nargs="+", help="GTFS zips or folders")
-    where.add_argument(
-        "--names",
-        nargs="+",
-        help="one name per --gtfs feed, prefixing its ids (default: the file names, or "
-        "parent folder + file name when file names repeat)",
-    )
+    where.add_argument("--names", nargs="+", help=_NAMES_HELP)
     where.add_argument("--origins", help="CSV with id, lon, lat, or a GeoPackage/GeoJSON")
     where.add_argument("--destinations", help="as --origins (default: the origins)")
     ttm.add_argument(
