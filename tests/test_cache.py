@@ -244,7 +244,8 @@ def test_failed_write_leaves_no_temporary_files(town, cache_dir, monkeypatch):
 
 
 _CHILD = """
-import sys, transitmile as tm
+import logging, sys, transitmile as tm
+logging.basicConfig(level=logging.WARNING)
 from transitmile import settings
 from pathlib import Path
 settings.cache_dir = Path(sys.argv[1])
@@ -273,8 +274,9 @@ def test_two_processes_on_a_fresh_cache_build_once(town, cache_dir, tmp_path):
             )
             for _ in range(2)
         ]
-        for child in children:  # each says it waits for the other run
-            assert "waiting for another transitmile run" in child.stderr.readline()
+        for child in children:  # each says it waits for the lock before going on
+            lines = iter(child.stderr.readline, "")
+            assert any("waiting for another transitmile run" in line for line in lines)
     outputs = []
     for child in children:
         out, err = child.communicate(timeout=600)

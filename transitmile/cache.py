@@ -162,10 +162,15 @@ def entry_lock(folder: Path, key: str) -> Iterator[None]:
     """
     lock = filelock.FileLock(str(folder / f"{key}.lock"), mode=0o600)
     try:
-        lock.acquire(timeout=0)
-    except filelock.Timeout:
-        log.warning("waiting for another transitmile run that is building %s", key)
-        lock.acquire()
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            log.warning("waiting for another transitmile run that is building %s", key)
+            lock.acquire()
+    except OSError as exc:  # the lock file cannot be made: build unlocked, maybe twice
+        _warn_once(f"cannot lock cache entry {key} in {str(folder)!r} ({exc}); not waiting")
+        yield
+        return
     try:
         yield
     finally:
