@@ -102,7 +102,15 @@ class TransportNetwork:
     -----
     The build is cached under ``settings.cache_dir / "networks"`` keyed by the
     sha256 of every input file, the date and the transitmile cache format, so a
-    second construction of the same network only reads one file.
+    second construction of the same network only reads its arrays back. The cache
+    holds data, never code (:mod:`transitmile.cache`): a damaged, foreign or stale
+    entry is a :class:`~transitmile.cache.CacheWarning` and a rebuild.
+
+    Raises
+    ------
+    NetworkError
+        A missing input, an OSM path that is not a ``.pbf``, or no transit stop within
+        the snap radius of the street network (the extract and the feeds do not overlap).
     """
 
     def __init__(
