@@ -189,7 +189,7 @@ def _frame_bytes(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _ragged(frame: gpd.GeoDataFrame) -> bool:
-    """True when the geometries store exactly as coordinates and offsets (else Parquet WKB)."""
+    """Tell whether the geometries store exactly as coordinates and offsets (else WKB)."""
     geometry = frame.geometry.to_numpy()
     if not len(geometry) or shapely.is_missing(geometry).any():
         return False

@@ -127,7 +127,7 @@ def _percentiles(text: str) -> tuple[int, ...]:
 
 
 def _agency_timezone(gtfs: Sequence) -> str:
-    """The one ``agency_timezone`` of the feeds (agency.txt), else a TransitmileError."""
+    """Return the one ``agency_timezone`` of the feeds (agency.txt), else raise."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     from .feeds._open import _feed_folder, _raw
@@ -155,7 +155,7 @@ def _agency_timezone(gtfs: Sequence) -> str:
 
 
 def _departure(text: str, gtfs: Sequence) -> dt.datetime:
-    """``--departure`` as a naive local feed time; an offset is converted to the feed's zone."""
+    """Parse ``--departure`` into local feed time, converting a UTC offset to the feeds' zone."""
     from zoneinfo import ZoneInfo
 
     try:
@@ -179,7 +179,7 @@ def _departure(text: str, gtfs: Sequence) -> dt.datetime:
 
 
 def _feed_names(gtfs: Sequence, names: Sequence[str] | None) -> list[str] | None:
-    """``--names``, or the parent folders' names when feed file names repeat."""
+    """Return ``--names``, or names from the parent folders when feed file names repeat."""
     paths = [Path(p) for p in gtfs]
     if names is not None:
         if len(names) != len(paths) or len(set(names)) != len(names):
@@ -200,7 +200,7 @@ def _feed_names(gtfs: Sequence, names: Sequence[str] | None) -> list[str] | None
 
 
 def _ttm_request(args: argparse.Namespace, departure: dt.datetime) -> dict:
-    """The routing parameters of ``ttm``, checked now (before any network is built)."""
+    """Return the routing parameters of ``ttm``, checked before any network is built."""
     from .engines.request import make_request
     from .errors import RoutingError
 

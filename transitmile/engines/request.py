@@ -68,7 +68,7 @@ class TravelTimeRequest:
 
 
 def _minutes_text(value: Any) -> str:
-    """A duration for a message, in minutes as planners give them (``-5 min``)."""
+    """Format a duration for a message in minutes, as planners give them (``-5 min``)."""
     if isinstance(value, dt.timedelta):
         return f"{value.total_seconds() / 60:g} min"
     if isinstance(value, (int, float)) and not isinstance(value, bool):

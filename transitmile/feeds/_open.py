@@ -60,7 +60,7 @@ _CSV_ERRORS = (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeErr
 
 
 def _unreadable(folder: Path, where: str) -> FeedError | None:
-    """The FeedError for the first file of ``folder`` that is not readable CSV, if any."""
+    """Return a FeedError for the first file of ``folder`` that is not readable CSV, if any."""
     for path in sorted(folder.glob("*.txt")):
         try:
             pd.read_csv(path, dtype=str, index_col=False, encoding="utf-8-sig")
