@@ -149,7 +149,8 @@ def test_planted_pickle_is_never_executed(town, cache_dir, tmp_path, monkeypatch
     monkeypatch.setattr(Planted, "marker", marker)
     payload = pickle.dumps(Planted())
     # where the old cache looked, and in place of the arrays of the current entry
-    fresh.cache_path.with_suffix(".pkl").write_bytes(payload)
+    old_entry = fresh.cache_path.with_suffix(".pkl")
+    old_entry.write_bytes(payload)
     fresh.cache_path.write_bytes(payload)
 
     def refuse(*args, **kwargs):
@@ -160,7 +161,7 @@ def test_planted_pickle_is_never_executed(town, cache_dir, tmp_path, monkeypatch
     with pytest.warns(CacheWarning, match="ignoring damaged or foreign"):
         again = network_of(town)
     assert not marker.exists()
-    assert not again.cache_hit
+    assert not again.cache_hit and not old_entry.exists()  # the old pickle entry is removed
     assert network_of(town).cache_hit  # written and read back without pickle
     assert minutes(again, town)[0] == 28
 

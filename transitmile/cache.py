@@ -106,6 +106,7 @@ def cache_folder(folder: Path) -> Path | None:
         )
         return None
     remove_stale(folder, f"*{_TEMP_SUFFIX}")
+    remove_stale(folder, "*.pkl", max_age_s=0.0)  # entries of transitmile <= 0.1: never read
     return folder
 
 
