@@ -103,7 +103,7 @@ def test_stale_gtfs_extractions_are_removed(tmp_path, monkeypatch):
 def test_stop_times_with_only_a_header(tmp_path):
     header = "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
     path = write_feed(tmp_path / "hdr", {"stop_times.txt": header})
-    with pytest.raises(FeedError, match=r"hdr/stop_times.txt: no rows for the trips"):
+    with pytest.raises(FeedError, match=r"hdr: nothing routable remains .* \['unused_trip'\]"):
         load_feeds(path, date=DAY, progress=False)
 
 
@@ -114,9 +114,12 @@ def test_empty_gtfs_file_is_named(tmp_path):
 
 
 def test_text_in_a_stop_coordinate(tmp_path):
-    stops = "stop_id,stop_name,stop_lat,stop_lon\nS1,One,north,0\nS2,Two,0,0.01\n"
-    with pytest.raises(FeedError, match=r"stops.txt: column 'stop_lat' .* 'north'"):
-        load_feeds(write_feed(tmp_path / "f", {"stops.txt": stops}), date=DAY, progress=False)
+    stops = "stop_id,stop_name,stop_lat,stop_lon\nS1,One,north,10\nS2,Two,0,10.01\n"
+    path = write_feed(tmp_path / "f", {"stops.txt": stops})
+    with pytest.raises(FeedError, match=r"f: nothing routable remains .*'invalid_float'"):
+        load_feeds(path, date=DAY, progress=False)
+    with pytest.raises(FeedError, match=r"f/stops.txt: column 'stop_lat' .* 'north'"):
+        load_feeds(path, date=DAY, progress=False, strict=True)
 
 
 # ------------------------------------------------------------ point layers
@@ -177,9 +180,9 @@ def test_osm_and_gtfs_that_do_not_overlap(town, tmp_path, monkeypatch):
 def test_few_stops_on_the_streets_is_a_warning_with_the_count(town, tmp_path, monkeypatch):
     monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
     (ax, ay) = lonlat(500, 0)
-    stops = (
-        f"stop_id,stop_name,stop_lat,stop_lon\nA,A,{ay},{ax}\n"
-        "S2,Two,0.0,0.01\nS3,Three,0.0,0.03\nS4,Four,0.0,0.04\n"
+    far = [lonlat(500, 20_000 + 500 * k) for k in range(3)]  # 20 km from the road
+    stops = f"stop_id,stop_name,stop_lat,stop_lon\nA,A,{ay},{ax}\n" + "".join(
+        f"S{k + 2},Far,{lat},{lon}\n" for k, (lon, lat) in enumerate(far)
     )
     stop_times = (
         "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
