@@ -58,7 +58,7 @@ __all__ = [
 log = logging.getLogger("transitmile")
 
 #: Version of the entry layout; an entry with another version is rebuilt.
-CACHE_FORMAT = 3  # 3: npz + manifest (1 and 2 were pickles)
+CACHE_FORMAT = 4  # 4: npz + manifest (1 to 3 were pickles)
 
 #: Temporary files and folders older than this (seconds, one day) are left-overs of
 #: killed runs and are removed.

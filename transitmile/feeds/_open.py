@@ -31,7 +31,7 @@ def _check_members(names: Iterable[str], where: str) -> None:
 
 
 def _feed_root(names: Iterable[str], where: str) -> str:
-    """The folder (relative, "" for the top) holding the feed files, else FeedError."""
+    """Find the folder (relative, "" for the top) holding the feed files, else FeedError."""
     folders: dict[str, set[str]] = {}
     for name in names:
         parent, _, base = name.replace("\\", "/").rpartition("/")
@@ -85,7 +85,7 @@ def _csv_errors(folder: Path, where: str) -> Iterator[Path]:
 
 @contextmanager
 def _feed_folder(path: Path) -> Iterator[Path]:
-    """A folder partridge can read: the folder itself, or the zip extracted."""
+    """Give a folder partridge can read: the folder itself, or the zip extracted."""
     if path.is_dir():
         names = [p.relative_to(path).as_posix() for p in path.rglob("*.txt")]
         with _csv_errors(path / _feed_root(names, str(path)), str(path)) as folder:
