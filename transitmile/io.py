@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .errors import TransitmileError, show_value
+from .errors import PointsError, TransitmileError, show_value
 
 __all__ = ["read_points", "write_table", "atomic_path", "check_output_path", "TABLE_SUFFIXES"]
 
@@ -42,47 +42,47 @@ def read_points(path: str | os.PathLike, what: str = "points") -> gpd.GeoDataFra
 
     Raises
     ------
-    TransitmileError
+    PointsError
         Missing or empty file, unreadable CSV, missing columns, blank ids, text or
         out-of-range values in lon/lat (with a hint when lon and lat look swapped).
     """
     path = Path(path).expanduser().resolve()
     if not path.is_file():
-        raise TransitmileError(f"{what}: file {str(path)!r} does not exist")
+        raise PointsError(f"{what}: file {str(path)!r} does not exist")
     if path.suffix.lower() == ".csv":
         return _read_csv_points(path, what)
     try:
         return gpd.read_file(path)
     except Exception as exc:  # fiona/pyogrio raise many types for unreadable files
-        raise TransitmileError(f"{what}: cannot read {path.name} as a vector layer: {exc}") from exc
+        raise PointsError(f"{what}: cannot read {path.name} as a vector layer: {exc}") from exc
 
 
 def _read_csv_points(path: Path, what: str) -> gpd.GeoDataFrame:
     try:
         table = pd.read_csv(path, dtype={"id": str})
     except pd.errors.EmptyDataError:
-        raise TransitmileError(
+        raise PointsError(
             f"{what}: {path.name} is empty; expected a header 'id,lon,lat' and one row per point"
         ) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         detail = str(exc).strip().splitlines()[-1]
-        raise TransitmileError(f"{what}: {path.name} is not readable CSV text: {detail}") from None
+        raise PointsError(f"{what}: {path.name} is not readable CSV text: {detail}") from None
     missing = [c for c in ("id", "lon", "lat") if c not in table.columns]
     if missing:
-        raise TransitmileError(
+        raise PointsError(
             f"{what}: {path.name} lacks column(s) {missing}; found {list(table.columns)[:10]}"
         )
     if table.empty:
-        raise TransitmileError(f"{what}: {path.name} has a header but no rows (no points)")
+        raise PointsError(f"{what}: {path.name} has a header but no rows (no points)")
     if table["id"].isna().any():
         row = int(np.flatnonzero(table["id"].isna())[0])
-        raise TransitmileError(f"{what}: {path.name} has a blank id in data row {row + 1}")
+        raise PointsError(f"{what}: {path.name} has a blank id in data row {row + 1}")
     for column in ("lon", "lat"):
         values = pd.to_numeric(table[column], errors="coerce")
         bad = values.isna() | ~np.isfinite(values)
         if bad.any():
             row = table[bad].iloc[0]
-            raise TransitmileError(
+            raise PointsError(
                 f"{what}: {path.name} column {column!r} has a missing or non-numeric value "
                 f"{show_value(row[column])} at id {show_value(row['id'])}"
             )
@@ -95,7 +95,7 @@ def _read_csv_points(path: Path, what: str) -> gpd.GeoDataFrame:
             if abs(row["lon"]) <= 90 < abs(row["lat"]) <= 180
             else ""
         )
-        raise TransitmileError(
+        raise PointsError(
             f"{what}: {path.name} has a lon/lat outside WGS84 bounds at id "
             f"{show_value(row['id'])}: ({row['lon']}, {row['lat']}){hint}"
         )
