@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 import geopandas as gpd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from transitmile.engines.timetable import compile_timetable
@@ -61,6 +61,18 @@ def malformed_table(draw):
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(table=malformed_table(), as_zip=st.booleans())
+# found by this test: a trip_id repeated exactly once and blank ids broke the trip filter
+@example(
+    table=("trips.txt", "route_id,service_id,trip_id,direction_id\nR1,WK,T1,0\n-1,,,\n-1,,,\n,,,"),
+    as_zip=False,
+)
+@example(  # and a route_type of "inf" (a float to pandas) failed the cast to int
+    table=(
+        "routes.txt",
+        "route_id,agency_id,route_short_name,route_long_name,route_type\nR1,,,,inf",
+    ),
+    as_zip=True,
+)
 def test_malformed_gtfs_loads_or_says_why(table, as_zip):
     name, text = table
     with tempfile.TemporaryDirectory() as tmp:
