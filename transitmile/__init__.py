@@ -8,6 +8,16 @@ The layers, what may depend on what and how to extend the package are described 
 from __future__ import annotations
 
 from . import errors, settings
+from .access import (
+    AccessWarning,
+    accessibility,
+    first_last_mile_share,
+    first_mile,
+    gap_summary,
+    inequality,
+    last_mile,
+    walksheds,
+)
 from .data import Dataset, fetch_dataset, list_datasets
 from .errors import *  # noqa: F403 (every error class is public: errors.__all__)
 from .feeds import Feed, feed_summary, frequent_stops, load_feeds, route_service, stop_service
@@ -34,4 +44,12 @@ __all__ = [
     "TransportNetwork",
     "travel_time_matrix",
     *errors.__all__,
+    "AccessWarning",
+    "first_mile",
+    "last_mile",
+    "walksheds",
+    "gap_summary",
+    "accessibility",
+    "first_last_mile_share",
+    "inequality",
 ]

@@ -16,6 +16,7 @@ __all__ = [
     "PointsError",
     "EngineUnavailableError",
     "StudyError",
+    "AccessError",
 ]
 
 
@@ -60,6 +61,10 @@ class StudyError(TransitmileError):
     see docs/design.md). Nothing raises it yet; the name is exported now so that notebooks
     and the CLI can catch it from the start.
     """
+
+
+class AccessError(TransitmileError):
+    """Invalid input to an access analysis: a missing or negative column, a bad measure."""
 
 
 def show_value(value: object, limit: int = 80) -> str:
