@@ -19,7 +19,8 @@ PACKAGE = Path(transitmile.__file__).parent
 #: Rank of each top-level module or sub-package of transitmile (docs/design.md, "Layers").
 LAYERS = {
     **dict.fromkeys(
-        ["errors", "settings", "conventions", "sparse", "_progress", "provenance", "io"], 0
+        ["errors", "settings", "conventions", "sparse", "_progress", "provenance", "io", "cache"],
+        0,
     ),
     "data": 1,
     "feeds": 2,

@@ -140,14 +140,22 @@ class MatrixFolder:
             return self.fs.cat_file(target)
         return Path(target).read_bytes()
 
-    def prepare(self) -> None:
-        """Make the folder ready for a new matrix: no manifest first, then no old parts.
+    def check(self) -> list[str]:
+        """Check, before any work, that a matrix may be written here; the names present.
+
+        Returns
+        -------
+        list of str
+            The file names already in the folder (all of them a matrix's).
 
         Raises
         ------
         TransitmileError
-            If the folder holds files that are not parts of a transitmile matrix.
+            If the path is a file, or the folder holds files that are not parts of a
+            transitmile matrix.
         """
+        if not self.url and os.path.isfile(self.root):
+            raise TransitmileError(f"output {show_value(self.path)} is a file, not a folder")
         names = self.names()
         foreign = [n for n in names if not _OURS.match(n)]
         if foreign:
@@ -155,6 +163,17 @@ class MatrixFolder:
                 f"output folder {show_value(self.path)} holds files that are not parts of a "
                 f"travel time matrix, e.g. {show_value(foreign[0])}; choose a new or empty folder"
             )
+        return names
+
+    def prepare(self) -> None:
+        """Make the folder ready for a new matrix: no manifest first, then no old parts.
+
+        Raises
+        ------
+        TransitmileError
+            As :meth:`check`.
+        """
+        names = self.check()
         if MANIFEST in names:  # an old complete matrix stops being complete before it changes
             self.remove(MANIFEST)
         for name in names:
