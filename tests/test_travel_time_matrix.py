@@ -254,6 +254,15 @@ def test_cli_ttm_partitioned_writes_one_part_per_chunk(town, tmp_path, capsys):
     )  # fmt: skip
     assert code == 2
     assert "--partitioned: -o must be a folder" in capsys.readouterr().err
+    # a folder of someone else's files is refused before any input is read
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    code = main(["ttm", "--osm", "missing.pbf", "--gtfs", "missing.zip", "--origins", str(csv),
+                 "--departure", "2024-01-15T08:00", "--partitioned", "-o", str(mine)])  # fmt: skip
+    assert code == 2
+    assert "holds files that are not parts of a travel time matrix" in capsys.readouterr().err
+    assert (mine / "notes.txt").read_text() == "keep me"
 
 
 def test_walking_matrix_written_in_parts_is_the_frame(town, tmp_path):
