@@ -38,20 +38,37 @@ def test_nbstripout_has_nothing_to_strip():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_feed_overview_runs_and_states_its_takeaway(tmp_path, poa_gtfs):
-    papermill = pytest.importorskip("papermill")
-    out = tmp_path / "01.ipynb"
-    papermill.execute_notebook(
-        str(NOTEBOOKS[0]), str(out), parameters={"window_start": "15:00", "window_end": "16:00"},
-        progress_bar=False, kernel_name="python3",
-    )  # fmt: skip
-    nb = nbformat.read(out, as_version=4)
+def test_every_notebook_of_the_study_ran(study_reports):
+    folder, runs = study_reports
+    assert {name: run.status for name, run in runs.items()} == {p.stem: "ok" for p in NOTEBOOKS}
+    for name in runs:
+        nb = nbformat.read(folder / f"{name}.ipynb", as_version=4)
+        errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+        assert not errors, name
+
+
+def _markdown(folder, name):
+    nb = nbformat.read(folder / f"{name}.ipynb", as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    assert not [o for o in outputs if o.output_type == "error"]
-    texts = [o.get("data", {}).get("text/markdown", "") for o in outputs]
+    return [o.get("data", {}).get("text/markdown", "") for o in outputs], outputs
+
+
+def test_feed_overview_records_the_frequent_stops_and_states_its_takeaway(study_reports, poa_feed):
+    from transitmile import frequent_stops, stop_service
+
+    folder, runs = study_reports
+    records = runs["01_feed_overview"].records
+    service = stop_service(poa_feed, "14:00", "16:00")
+    assert records["stops"] == len(service) == 4010
+    assert records["served_stops"] == int((service["trips"] > 0).sum())
+    assert records["frequent_stops"] == len(frequent_stops(poa_feed, "14:00", "16:00", 15)) == 2489
+    texts, outputs = _markdown(folder, "01_feed_overview")
     takeaway = next(t for t in texts if "Takeaway" in t)
-    assert "between 15:00 and 16:00 on 2019-05-13 are frequent" in takeaway
-    assert any("image/png" in o.get("data", {}) for o in outputs)  # the headway figure
+    assert "2,489 of 3,873 stops served between 14:00 and 16:00 on 2019-05-13" in takeaway
+    pngs = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(pngs) == 2  # the headway chart and the static map
+    method = next(t for t in texts if "licences" in t)
+    assert "ODbL" in method and "2019-05-13" in method
 
 
 def test_headway_figure_is_titled_and_labelled(poa_feed):

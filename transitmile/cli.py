@@ -150,6 +150,18 @@ def _cmd_ttm(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .study import run_study, summary_lines
+
+    runs = run_study(
+        args.studies, args.out, with_code=args.with_code, only=args.only, jobs=args.jobs,
+        force=args.force,
+    )  # fmt: skip
+    for line in summary_lines(runs, args.out):
+        print(line)
+    return 1 if any(r.status == "failed" for r in runs) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``transitmile`` argument parser with one sub-parser per command."""
     parser = argparse.ArgumentParser(
@@ -211,6 +223,25 @@ def build_parser() -> argparse.ArgumentParser:
     ttm.add_argument("--engine", default="auto", choices=["auto", "embedded", "r5py"])
     ttm.add_argument("-o", "--output", required=True, help="output .csv or .parquet")
     ttm.set_defaults(run=_cmd_ttm)
+
+    run = commands.add_parser(
+        "run",
+        help="run study notebooks with papermill and publish HTML reports",
+        description="Check the study files, execute their notebooks (progress bars off), and "
+        "write OUT/<study>/ with the executed notebooks, HTML reports and an index.html "
+        "recording engine, versions, data hashes, parameters and run times. Notebooks whose "
+        "inputs are unchanged since their last successful run are skipped. Exit code 1 when "
+        "a notebook fails (the others still run).",
+    )
+    run.add_argument("studies", nargs="+", metavar="STUDY.yml", help="study files")
+    run.add_argument("--out", default="reports", help="report folder (default: reports)")
+    run.add_argument("--with-code", action="store_true", help="show code cells in the HTML")
+    run.add_argument(
+        "--only", action="append", metavar="NOTEBOOK", help="run only this notebook (repeatable)"
+    )
+    run.add_argument("--jobs", type=int, default=1, help="notebooks run at once (default: 1)")
+    run.add_argument("--force", action="store_true", help="re-run unchanged notebooks too")
+    run.set_defaults(run=_cmd_run)
     return parser
 
 

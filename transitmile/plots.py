@@ -6,12 +6,31 @@ charts, folium for maps), after osmnx's ``plot`` module.
 
 from __future__ import annotations
 
+import html
+
 import folium
+import geopandas as gpd
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-__all__ = ["plot_stop_headways", "map_stop_service"]
+__all__ = [
+    "plot_stop_headways",
+    "map_stop_service",
+    "plot_stop_service_map",
+    "stop_service_levels",
+    "interactive_map",
+    "InteractiveMap",
+]
+
+#: Colours of the service levels, shared by the static and the interactive maps.
+SERVICE_COLOURS = {"no service": "#999999", "served": "#e67e22", "frequent": "#2e86c1"}
+
+#: Shown in place of an interactive map when Leaflet cannot load (off line).
+OFFLINE_MESSAGE = (
+    "The interactive map needs an internet connection (Leaflet and OpenStreetMap tiles). "
+    "The static map above shows the same data."
+)
 
 
 def plot_stop_headways(
@@ -45,6 +64,136 @@ def plot_stop_headways(
     ax.set_ylabel("stops")
     ax.legend(title="frequent threshold")
     return ax
+
+
+def stop_service_levels(service: pd.DataFrame, max_headway_min: float = 15.0) -> pd.Series:
+    """Service level of each stop: ``"frequent"``, ``"served"`` or ``"no service"``.
+
+    Parameters
+    ----------
+    service : DataFrame
+        From :func:`transitmile.stop_service` (``trips``, ``mean_headway_min``).
+    max_headway_min : float
+        Stops with a mean headway at or below this are frequent, minutes.
+
+    Returns
+    -------
+    pandas.Series
+        Categorical, aligned with ``service``.
+    """
+    level = pd.Series("no service", index=service.index)
+    level[service["trips"] > 0] = "served"
+    level[service["mean_headway_min"] <= max_headway_min] = "frequent"
+    return pd.Series(pd.Categorical(level, categories=list(SERVICE_COLOURS)), index=service.index)
+
+
+def plot_stop_service_map(
+    service: pd.DataFrame, max_headway_min: float = 15.0, *, window: str = "", ax=None
+):
+    """Map stops by service level, static (no tiles: it reads off line and in print).
+
+    Parameters
+    ----------
+    service : DataFrame
+        From :func:`transitmile.stop_service` (``stop_lon``, ``stop_lat``).
+    max_headway_min : float
+        Frequent threshold, minutes.
+    window : str
+        Time window shown in the title.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    levels = stop_service_levels(service, max_headway_min)
+    stops = gpd.GeoDataFrame(
+        {"level": levels},
+        geometry=gpd.points_from_xy(service["stop_lon"], service["stop_lat"]),
+        crs="EPSG:4326",
+    )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 8))
+    for level, colour in SERVICE_COLOURS.items():
+        part = stops[stops["level"] == level]
+        if len(part):
+            part.plot(ax=ax, color=colour, markersize=4 if level != "frequent" else 6,
+                      label=f"{level} ({len(part):,})")  # fmt: skip
+    frequent = int((levels == "frequent").sum())
+    ax.set_title(
+        f"Stops by service level {window}: {frequent:,} frequent (<= {max_headway_min:g} min)"
+    )
+    ax.set_xlabel("longitude (°)")
+    ax.set_ylabel("latitude (°)")
+    ax.legend(title="stops", loc="lower left")
+    return ax
+
+
+class InteractiveMap:
+    """A folium map for notebooks and HTML reports that degrades cleanly off line.
+
+    Folium's own notebook output is an iframe whose scripts come from the
+    internet: off line it is an empty frame with a "Make this Notebook Trusted"
+    line and script errors. This one runs the map's script only when Leaflet has
+    loaded, and otherwise says so (:data:`OFFLINE_MESSAGE`).
+
+    Parameters
+    ----------
+    fmap : folium.Map
+        The map.
+    height_px : int
+        Frame height, pixels.
+    """
+
+    def __init__(self, fmap: folium.Map, height_px: int = 480):
+        self.fmap = fmap
+        self.height_px = height_px
+
+    def page(self) -> str:
+        """Render the map's HTML page, its script guarded by a check that Leaflet loaded.
+
+        Returns
+        -------
+        str
+        """
+        page = self.fmap.get_root().render()
+        head, tag, rest = page.rpartition("<script>")
+        script, end, tail = rest.rpartition("</script>")
+        if not tag or not end:
+            return page
+        notice = html.escape(OFFLINE_MESSAGE)
+        fallback = (
+            "document.body.innerHTML = '<p style=\"font-family:sans-serif;color:#555;"
+            f"padding:1em\">{notice}</p>';"
+        )
+        return (
+            f"{head}<script>\nif (window.L) {{{script}\n}} else {{ {fallback} }}\n</script>{tail}"
+        )
+
+    def _repr_html_(self) -> str:
+        srcdoc = html.escape(self.page(), quote=True)
+        return (
+            f'<iframe srcdoc="{srcdoc}" title="interactive map" '
+            f'style="width:100%;height:{self.height_px}px;border:1px solid #ccc;"></iframe>'
+        )
+
+
+def interactive_map(fmap: folium.Map, height_px: int = 480) -> InteractiveMap:
+    """Wrap a folium map for display in a notebook or an HTML report (off-line safe).
+
+    Parameters
+    ----------
+    fmap : folium.Map
+        The map.
+    height_px : int
+        Frame height, pixels.
+
+    Returns
+    -------
+    InteractiveMap
+        Displays as the map where Leaflet loads, as a one-line notice elsewhere.
+    """
+    return InteractiveMap(fmap, height_px)
 
 
 def map_stop_service(service: pd.DataFrame, max_headway_min: float = 15.0) -> folium.Map:
