@@ -21,6 +21,12 @@ __all__ = [
     "stop_service_levels",
     "interactive_map",
     "InteractiveMap",
+    "weighted_share",
+    "plot_first_mile_ecdf",
+    "plot_gap_map",
+    "plot_walkshed_coverage",
+    "plot_walkshed_map",
+    "map_gaps",
 ]
 
 #: Colours of the service levels, shared by the static and the interactive maps.
@@ -221,5 +227,248 @@ def map_stop_service(service: pd.DataFrame, max_headway_min: float = 15.0) -> fo
                 tooltip=f"{row.stop_id}: {row.trips} trips, {row.mean_headway_min:.1f} min",
             ).add_to(layer)  # fmt: skip
         layer.add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    return fmap
+
+
+# ---------------------------------------------------------------------------
+# Access gaps (first mile, walksheds, accessibility)
+
+#: Minutes shown on the access charts; farther (or unreachable) is drawn at this value.
+ACCESS_CAP_MIN = 30.0
+
+
+def weighted_share(values: pd.Series, weights: pd.Series, limit: float) -> float:
+    """Share of the weight whose value is at most ``limit`` (NaN counts as beyond it).
+
+    Parameters
+    ----------
+    values : Series
+        Minutes (or any measure); NaN means unreachable.
+    weights : Series
+        People, aligned with ``values``.
+    limit : float
+        Inclusive upper bound, in the unit of ``values``.
+
+    Returns
+    -------
+    float
+        0..1; NaN when the weights add up to zero.
+    """
+    total = float(weights.sum())
+    if not total > 0:
+        return float("nan")
+    return float(weights[values <= limit].sum()) / total
+
+
+def plot_first_mile_ecdf(first_mile: pd.DataFrame, threshold_min: float = 10.0, *, ax=None):
+    """ECDF of residents by minutes to the nearest frequent stop, walking and cycling.
+
+    Parameters
+    ----------
+    first_mile : DataFrame
+        From :func:`transitmile.first_mile` (``population``,
+        ``walk_min_frequent_stop``, ``bike_min_frequent_stop``).
+    threshold_min : float
+        The gap threshold, drawn as a vertical line, minutes.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Titled with the shares of residents within the threshold by each mode.
+        Unreachable or farther than :data:`ACCESS_CAP_MIN` is drawn at the cap.
+    """
+    modes = {"walking": "walk_min_frequent_stop", "cycling": "bike_min_frequent_stop"}
+    long = pd.concat(
+        [
+            pd.DataFrame({
+                "minutes": first_mile[column].fillna(ACCESS_CAP_MIN).clip(upper=ACCESS_CAP_MIN),
+                "population": first_mile["population"],
+                "mode": mode,
+            })
+            for mode, column in modes.items()
+        ],
+        ignore_index=True,
+    )  # fmt: skip
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4))
+    sns.ecdfplot(data=long, x="minutes", hue="mode", weights="population", ax=ax)
+    ax.axvline(threshold_min, color="#c0392b", linestyle="--")
+    shares = {
+        mode: weighted_share(first_mile[c], first_mile["population"], threshold_min)
+        for mode, c in modes.items()
+    }
+    ax.set_title(
+        f"Residents within {threshold_min:g} min of frequent transit: "
+        f"{shares['walking']:.0%} walking, {shares['cycling']:.0%} cycling"
+    )
+    ax.set_xlabel(f"minutes to the nearest frequent stop ({ACCESS_CAP_MIN:g}+ shown at the end)")
+    ax.set_ylabel("share of residents")
+    ax.set_xlim(0, ACCESS_CAP_MIN)
+    return ax
+
+
+def plot_gap_map(first_mile: gpd.GeoDataFrame, threshold_min: float = 10.0, *, ax=None):
+    """Static map of walking minutes to frequent transit, the gap outlined.
+
+    Parameters
+    ----------
+    first_mile : GeoDataFrame
+        From :func:`transitmile.first_mile` (``walk_min_frequent_stop``, ``gap``,
+        ``population``; hexagons or points).
+    threshold_min : float
+        The gap threshold, minutes (shown in the title).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    frame = first_mile.to_crs("EPSG:4326")
+    minutes = frame["walk_min_frequent_stop"].fillna(ACCESS_CAP_MIN).clip(upper=ACCESS_CAP_MIN)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 8))
+    frame.assign(minutes=minutes).plot(
+        column="minutes", cmap="YlOrRd", vmin=0, vmax=ACCESS_CAP_MIN, ax=ax, legend=True,
+        legend_kwds={"label": f"walking minutes to frequent transit ({ACCESS_CAP_MIN:g}+ at the top)",
+                     "shrink": 0.6},
+    )  # fmt: skip
+    gap = frame[frame["gap"]]
+    if len(gap):
+        gap.boundary.plot(ax=ax, color="#222222", linewidth=0.6)
+    in_gap = float(gap["population"].sum())
+    ax.set_title(
+        f"The gap (outlined, > {threshold_min:g} min walk): {len(gap):,} of {len(frame):,} "
+        f"areas, {in_gap:,.0f} residents"
+    )
+    ax.set_xlabel("longitude (°)")
+    ax.set_ylabel("latitude (°)")
+    return ax
+
+
+def plot_walkshed_coverage(coverage: pd.DataFrame, residents: float, jobs: float, *, ax=None):
+    """Bars: share of residents and jobs within each walking band of frequent stops.
+
+    Parameters
+    ----------
+    coverage : DataFrame
+        Dissolved :func:`transitmile.walksheds` (``walk_min``, ``residents``, ``jobs``).
+    residents, jobs : float
+        Totals of the study area, the denominators.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    long = pd.concat(
+        [
+            pd.DataFrame({"walk_min": coverage["walk_min"], "what": "residents",
+                          "share": coverage["residents"] / residents}),
+            pd.DataFrame({"walk_min": coverage["walk_min"], "what": "jobs",
+                          "share": coverage["jobs"] / jobs}),
+        ],
+        ignore_index=True,
+    )  # fmt: skip
+    long["band"] = long["walk_min"].map(lambda m: f"<= {m:g} min")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4))
+    sns.barplot(data=long, x="band", y="share", hue="what", ax=ax)
+    last = coverage.sort_values("walk_min").iloc[-1]
+    ax.set_title(
+        f"Within {last['walk_min']:g} min walk of a frequent stop: "
+        f"{last['residents'] / residents:.0%} of residents, {last['jobs'] / jobs:.0%} of jobs"
+    )
+    ax.set_xlabel("walking time to the nearest frequent stop")
+    ax.set_ylabel("share of the study area's total")
+    ax.set_ylim(0, 1)
+    return ax
+
+
+def plot_walkshed_map(
+    coverage: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None = None, *, ax=None
+):
+    """Static map of the dissolved walksheds, one shade per band, over the study areas.
+
+    Parameters
+    ----------
+    coverage : GeoDataFrame
+        Dissolved :func:`transitmile.walksheds` (``walk_min``, ``geometry``).
+    areas : GeoDataFrame, optional
+        Origins (e.g. the hexagons of a first-mile result) drawn as a grey backdrop.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 8))
+    if areas is not None:
+        areas.to_crs("EPSG:4326").plot(ax=ax, color="#eeeeee", edgecolor="#cccccc", linewidth=0.3)
+    bands = coverage.to_crs("EPSG:4326").sort_values("walk_min", ascending=False)
+    shades = sns.color_palette("Blues", len(bands))
+    handles = []
+    for shade, (_, band) in zip(shades, bands.iterrows(), strict=True):
+        gpd.GeoSeries([band.geometry], crs="EPSG:4326").plot(ax=ax, color=shade, alpha=0.8)
+        handles.append(
+            plt.Rectangle((0, 0), 1, 1, color=shade, label=f"<= {band['walk_min']:g} min")
+        )
+    ax.legend(handles=handles, title="walk to a frequent stop", loc="lower left")
+    widest = bands.iloc[0]
+    area_km2 = (
+        gpd.GeoSeries([widest.geometry], crs="EPSG:4326")
+        .to_crs(gpd.GeoSeries([widest.geometry], crs="EPSG:4326").estimate_utm_crs())
+        .area.iloc[0]
+        / 1e6
+    )
+    ax.set_title(
+        f"Walksheds of frequent stops: {area_km2:,.1f} km² within {widest['walk_min']:g} min"
+    )
+    ax.set_xlabel("longitude (°)")
+    ax.set_ylabel("latitude (°)")
+    return ax
+
+
+def map_gaps(first_mile: gpd.GeoDataFrame, threshold_min: float = 10.0) -> folium.Map:
+    """Folium map of the areas by walking minutes to frequent transit, the gap in red.
+
+    Parameters
+    ----------
+    first_mile : GeoDataFrame
+        From :func:`transitmile.first_mile`.
+    threshold_min : float
+        The gap threshold, minutes (in the legend).
+
+    Returns
+    -------
+    folium.Map
+        Wrap it in :func:`interactive_map` for reports.
+    """
+    frame = first_mile.to_crs("EPSG:4326")
+    keep = [
+        "id",
+        "population",
+        "walk_min_frequent_stop",
+        "bike_min_frequent_stop",
+        "gap",
+        "geometry",
+    ]
+    frame = frame[[c for c in keep if c in frame.columns]].copy()
+    frame["walk_min_frequent_stop"] = frame["walk_min_frequent_stop"].round(1)
+    frame["bike_min_frequent_stop"] = frame["bike_min_frequent_stop"].round(1)
+    bounds = frame.total_bounds
+    fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
+                      zoom_start=12, tiles="OpenStreetMap")  # fmt: skip
+    for label, part, colour in (
+        (f"in the gap (> {threshold_min:g} min walk)", frame[frame["gap"]], "#c0392b"),
+        ("served", frame[~frame["gap"]], "#2e86c1"),
+    ):
+        folium.GeoJson(
+            part.assign(gap=part["gap"].astype(str)).to_json(), name=f"{label} ({len(part):,})",
+            style_function=lambda _, c=colour: {"color": c, "weight": 0.5, "fillOpacity": 0.45},
+            tooltip=folium.GeoJsonTooltip([c for c in keep[:-1] if c in part.columns]),
+        ).add_to(fmap)  # fmt: skip
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
