@@ -7,8 +7,10 @@ users rely on them.
 from __future__ import annotations
 
 from . import settings
+from .access import AccessWarning, first_mile, gap_summary, last_mile, walksheds
 from .data import Dataset, fetch_dataset, list_datasets
 from .errors import (
+    AccessError,
     DataError,
     EngineUnavailableError,
     FeedError,
@@ -47,4 +49,10 @@ __all__ = [
     "RoutingError",
     "EngineUnavailableError",
     "StudyError",
+    "AccessError",
+    "AccessWarning",
+    "first_mile",
+    "last_mile",
+    "walksheds",
+    "gap_summary",
 ]

@@ -15,6 +15,7 @@ __all__ = [
     "RoutingError",
     "EngineUnavailableError",
     "StudyError",
+    "AccessError",
 ]
 
 
@@ -44,6 +45,10 @@ class EngineUnavailableError(TransitmileError):
 
 class StudyError(TransitmileError):
     """A study YAML file or a batch run is misconfigured."""
+
+
+class AccessError(TransitmileError):
+    """Invalid input to an access analysis: a missing or negative column, a bad measure."""
 
 
 def show_value(value: object, limit: int = 80) -> str:
