@@ -81,3 +81,30 @@ def test_headway_figure_is_titled_and_labelled(poa_feed):
     fmap = plots.map_stop_service(service, 15)
     html = fmap.get_root().render()
     assert "15 min) (2489)" in html  # the layer of frequent stops, with its count
+
+
+def test_access_gaps_records_match_the_library_on_the_same_sample(study_reports, poa_network):
+    import transitmile as tm
+    from transitmile.study import origin_sample
+
+    from .conftest import TEST_SAMPLE_ORIGINS
+
+    folder, runs = study_reports
+    records = runs["02_access_gaps"].records
+    network, data = poa_network
+    origins = origin_sample(data.origins, TEST_SAMPLE_ORIGINS)
+    assert records["origins"] == len(origins) == TEST_SAMPLE_ORIGINS
+    first_mile = tm.first_mile(network, origins, start="14:00", end="16:00", threshold_min=10)
+    in_gap = float(first_mile.loc[first_mile["gap"], "population"].sum())
+    assert records["residents"] == pytest.approx(float(origins["population"].sum()))
+    assert records["residents_in_gap"] == pytest.approx(in_gap)
+    assert records["gap_share"] == pytest.approx(in_gap / records["residents"])
+    bands = records["walkshed_residents"]
+    assert bands["5.0"] <= bands["10.0"] <= bands["15.0"] <= records["residents"]
+    # residents within 10 minutes by the walksheds = those not in the gap by the first mile
+    assert bands["10.0"] == pytest.approx(records["residents"] - in_gap)
+    lost = records["opportunities_lost_to_gap"]
+    assert 0 < lost["jobs"] < data.origins["jobs"].sum()
+    texts, outputs = _markdown(folder, "02_access_gaps")
+    assert any("live more than 10 min on foot from frequent transit" in t for t in texts)
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 5

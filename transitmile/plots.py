@@ -27,6 +27,7 @@ __all__ = [
     "plot_walkshed_coverage",
     "plot_walkshed_map",
     "map_gaps",
+    "plot_opportunities_lost",
 ]
 
 #: Colours of the service levels, shared by the static and the interactive maps.
@@ -472,3 +473,39 @@ def map_gaps(first_mile: gpd.GeoDataFrame, threshold_min: float = 10.0) -> foliu
         ).add_to(fmap)  # fmt: skip
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
+
+
+def plot_opportunities_lost(
+    last_mile: pd.DataFrame, opportunities=("jobs", "schools", "healthcare"), *, ax=None
+):
+    """Bars: share of each kind of opportunity beyond a short walk from frequent transit.
+
+    Parameters
+    ----------
+    last_mile : DataFrame
+        From :func:`transitmile.last_mile` (``<name>`` and ``<name>_lost_to_gap``).
+    opportunities : sequence of str
+        Opportunity columns.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    shares = pd.DataFrame({
+        "opportunity": list(opportunities),
+        "share": [last_mile[f"{o}_lost_to_gap"].sum() / last_mile[o].sum() for o in opportunities],
+    })  # fmt: skip
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.5))
+    sns.barplot(data=shares, x="opportunity", y="share", color="#c0392b", ax=ax)
+    worst = shares.sort_values("share").iloc[-1]
+    threshold = last_mile.attrs.get("threshold_min")
+    beyond = f"more than {threshold:g} min" if threshold is not None else "too far"
+    ax.set_title(
+        f"Opportunities {beyond} walk from frequent transit: {worst['share']:.0%} of {worst['opportunity']}"
+    )
+    ax.set_xlabel("")
+    ax.set_ylabel("share beyond the threshold")
+    ax.set_ylim(0, max(0.05, float(shares["share"].max()) * 1.2))
+    return ax

@@ -40,6 +40,8 @@ __all__ = [
     "record",
     "read_records",
     "method_note",
+    "origin_sample",
+    "takeaway",
     "render_html",
     "RECORD_MIMETYPE",
 ]
@@ -378,6 +380,53 @@ def read_records(notebook: str | os.PathLike) -> dict[str, Any]:
             if data:
                 found[data["name"]] = data["value"]
     return found
+
+
+def origin_sample(origins, size: int | None, seed: int | None = None):
+    """A seeded random sample of origins for quick runs, in the input order.
+
+    Parameters
+    ----------
+    origins : GeoDataFrame
+        All origins.
+    size : int or None
+        How many to keep; None (or at least as many as there are) keeps them all.
+    seed : int, optional
+        Random seed; default ``transitmile.settings.random_seed``.
+
+    Returns
+    -------
+    GeoDataFrame
+        The sample; ``attrs["sample"]`` says "all N" or "a seeded sample of n of N".
+    """
+    from . import settings
+
+    total = len(origins)
+    if size is None or size >= total:
+        sample = origins.copy()
+        sample.attrs["sample"] = f"all {total:,}"
+        return sample
+    rng = seed if seed is not None else settings.random_seed
+    sample = origins.sample(n=size, random_state=rng).sort_index()
+    sample.attrs["sample"] = f"a seeded sample of {size:,} of {total:,}"
+    return sample
+
+
+def takeaway(text: str):
+    """Show a figure's or table's one-line takeaway in bold, as Markdown.
+
+    Parameters
+    ----------
+    text : str
+        The sentence, computed from the data.
+
+    Returns
+    -------
+    IPython.display.Markdown
+    """
+    from IPython.display import Markdown
+
+    return Markdown(f"**Takeaway:** {text}")
 
 
 _FACT_LABELS = {
@@ -815,7 +864,8 @@ def _run_one_study(
         _publish(folder, study, _in_study_order(study, runs), started)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return [runs[nb.stem] for nb in study.notebooks if nb.stem in runs]
+    asked = [nb.stem for nb in study.notebooks if not only or nb.stem in only]
+    return [runs[name] for name in asked if name in runs]
 
 
 def _in_study_order(study: Study, runs: dict[str, NotebookRun]) -> dict[str, NotebookRun]:
