@@ -135,6 +135,9 @@ class TransportNetwork:
             "transfer_search_m": TRANSFER_SEARCH_M,
             "snap_radius_m": settings.snap_radius_m,
         }
+        if self.access_services:  # scenario interventions: their canonical JSON
+            specs = [getattr(s, "spec", lambda s=s: repr(s))() for s in self.access_services]
+            parts["interventions"] = json.dumps(specs, sort_keys=True, default=str)
         text = json.dumps(parts, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 

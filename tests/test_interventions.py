@@ -1,0 +1,238 @@
+"""Interventions on a tiny hand-made town, every value worked out by hand.
+
+The town (metres east/north of a point in Porto Alegre, walking 3.6 km/h = 1 m/s):
+
+- a road along y = 0 from x = 0 to x = 4,800;
+- a street along y = 240 from x = 0 to x = 480, joined to the road only at x = 480
+  (a river runs between them elsewhere): from O (0, 0) to P (0, 240) one walks
+  480 + 240 + 480 = 1,200 m, 20 minutes;
+- a bus from stop A (x = 500) to stop B (x = 4,500).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from shapely.geometry import LineString, Polygon
+
+import transitmile as tm
+from transitmile import settings
+from transitmile.errors import StudyError
+from transitmile.interventions import (
+    BikeShare,
+    Costs,
+    Economics,
+    Microtransit,
+    Shuttle,
+    WalkingLinks,
+    annualised_cost,
+    bike_share_seconds,
+    capital_recovery_factor,
+    on_demand_seconds,
+)
+from transitmile.scenarios import Scenario, scenario_network
+
+from .gtfs_builder import write_feed
+from .osm_builder import lonlat, points, write_osm
+
+DAY = dt.date(2024, 1, 15)  # a Monday of the builder's weekday service
+EIGHT = dt.datetime(2024, 1, 15, 8, 0)
+
+
+@pytest.fixture(scope="module")
+def town(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("town")
+    nodes = {1: (0.0, 0.0), 2: (480.0, 0.0), 3: (4800.0, 0.0), 4: (0.0, 240.0), 5: (480.0, 240.0)}
+    ways = [
+        (100, [1, 2, 3], {"highway": "residential"}),
+        (101, [4, 5], {"highway": "residential"}),
+        (102, [2, 5], {"highway": "residential"}),
+    ]
+    osm = write_osm(folder / "town.osm.pbf", nodes, ways)
+    (ax, ay), (bx, by) = lonlat(500, 0), lonlat(4500, 0)
+    gtfs = write_feed(
+        folder / "bus",
+        {
+            "stops.txt": f"stop_id,stop_name,stop_lat,stop_lon\nA,A,{ay},{ax}\nB,B,{by},{bx}\n",
+            "stop_times.txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+            "T1,08:10:00,08:10:00,A,1\nT1,08:20:00,08:20:00,B,2\n",
+        },
+    )
+    saved = settings.cache_dir
+    settings.cache_dir = folder / "cache"
+    try:
+        network = tm.TransportNetwork(osm, [gtfs], DAY, progress=False)
+    finally:
+        settings.cache_dir = saved
+    return network
+
+
+@pytest.fixture
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
+    return tmp_path
+
+
+def walk_minutes(network, origin, destination):
+    frame = tm.travel_time_matrix(
+        network, origin, destination, departure=EIGHT, transport_modes=("WALK",),
+        engine="embedded", progress=False,
+    )  # fmt: skip
+    return frame["travel_time"].tolist()
+
+
+def square(x0, y0, x1, y1):
+    return Polygon([lonlat(x0, y0), lonlat(x1, y0), lonlat(x1, y1), lonlat(x0, y1)])
+
+
+# ----------------------------------------------------------------------------- costs
+def test_capital_recovery_factor_by_hand():
+    # 8 % over 10 years: 0.08 / (1 - 1.08^-10) = 0.08 / 0.536806... = 0.149029...
+    assert capital_recovery_factor(0.08, 10) == pytest.approx(0.1490294887)
+    assert capital_recovery_factor(0.0, 8) == 0.125
+    # 1,000,000 of works over 10 years + 50,000 a year
+    assert annualised_cost(1_000_000, 50_000, 10, 0.08) == pytest.approx(199_029.4887)
+
+
+def test_negative_costs_name_the_field():
+    with pytest.raises(StudyError, match="'capital' must be a number >= 0, got -5"):
+        Costs(capital=-5)
+    with pytest.raises(StudyError, match="'life_years' must be a number > 0"):
+        Costs(capital=5, life_years=0)
+
+
+def test_economics_needs_its_sources():
+    with pytest.raises(StudyError, match="'trips_source' must be stated"):
+        Economics(20.0, "survey", 2.0, "")
+    economics = Economics(24.0, "survey", 2.0, "survey", annualisation_days=250)
+    # 600 person-minutes a weekday = 10 h x 24 x 250 days
+    assert economics.annual_value(600) == pytest.approx(60_000.0)
+
+
+# -------------------------------------------------------------------- pure leg times
+def test_bike_share_ride_by_hand():
+    # two places, three stations, two targets; unlock 60 s, dock 30 s
+    walk_in = np.array([[100.0, 400.0, np.inf], [np.inf, np.inf, 50.0]])
+    ride = np.array([[0.0, 300.0, 900.0], [300.0, 0.0, 500.0], [900.0, 500.0, 0.0]])
+    walk_out = np.array([[10.0, np.inf], [np.inf, 20.0], [np.inf, 40.0]])
+    got = bike_share_seconds(walk_in, ride, walk_out, 60.0, 30.0)
+    # place 0 -> target 0: via 1 -> 0: 400 + 300 + 10 (= 710) vs 0 -> 0 not a ride: 710 + 90
+    # place 0 -> target 1: 100 + 300 + 20 = 420 (0 -> 1), 100 + 900 + 40 = 1,040 (0 -> 2)
+    # place 1 -> target 0: 50 + 900 + 10 = 960; target 1: 50 + 500 + 20 = 570
+    assert got.tolist() == [[800.0, 510.0], [1050.0, 660.0]]
+
+
+def test_microtransit_leg_is_wait_plus_distance_times_detour_over_speed():
+    # 2 km at 20 km/h with detour 1.5: 3,000 m / 5.555... m/s = 540 s, + 600 s wait
+    assert on_demand_seconds(np.array([2000.0]), 600.0, 20.0, 1.5).tolist() == [
+        pytest.approx(1140.0)
+    ]
+
+
+# -------------------------------------------------------------- on the hand-made town
+def test_bike_share_ride_on_the_town_priced_by_hand(town):
+    # O (0,0) walks 100 m to station S1 (100,0): 100 s; unlock 60 s; rides 4,000 m to S2
+    # (4100,0) at 12 km/h: 1,200 s; docks 60 s; walks 200 m to D (4300,0): 200 s = 1,620 s
+    stations = points({"S1": (100, 0), "S2": (4100, 0)}).assign(capacity=[10, 10])
+    bikes = BikeShare("test", stations)
+    o, d = points({"O": (0, 0)}), points({"D": (4300, 0)})
+    request = tm.engines.request.make_request(departure=EIGHT)
+    assert bikes.seconds_between(town, o, d, request).tolist() == [[1620.0]]
+    # costs: 2 stations x 60,000 + 10 bikes (20 docks / 2) x 4,000; 10 x 6,000 a year
+    costs = bikes.total_costs()
+    assert (costs.capital, costs.annual_operating, costs.life_years) == (160_000, 60_000, 8)
+    assert "assumption" in costs.source
+
+
+def test_microtransit_from_inside_the_zone_to_its_hub(town):
+    # O (0,0) is inside the zone, 500 m from hub A: 600 + 500 x 1.5 / (20 / 3.6) = 735 s;
+    # P (0, 240) is outside; stop B is no hub
+    zone = square(-100, -100, 300, 100)
+    service = Microtransit("pilot", zone, hubs=["A"], wait_min=10, speed_kmh=20, detour_factor=1.5)
+    request = tm.engines.request.make_request(departure=EIGHT)
+    seconds = service.seconds_between(
+        town, points({"O": (0, 0), "P": (0, 240)}), town.stops, request
+    )
+    stop = list(town.stops["id"])
+    assert seconds[0, stop.index("A")] == pytest.approx(735.0)
+    assert np.isinf(seconds[0, stop.index("B")]) and np.isinf(seconds[1]).all()
+    with pytest.raises(StudyError, match="hubs' names stops not in the network: \\['Z'\\]"):
+        Microtransit("pilot", zone, hubs=["Z"]).seconds_between(
+            town, points({"O": (0, 0)}), town.stops, request
+        )
+
+
+def test_footbridge_turns_a_20_minute_detour_into_4_minutes(town, private_cache):
+    o, p = points({"O": (0, 0)}), points({"P": (0, 240)})
+    bridge = WalkingLinks(
+        "footbridge", links=[LineString([lonlat(0, 0), lonlat(0, 240)])],
+        costs=Costs(capital=2_000_000, life_years=30, source="assumption"),
+    )  # fmt: skip
+    scenario = scenario_network(town, Scenario("bridge", [bridge]), private_cache / "work")
+    assert walk_minutes(town, o, p) == [20.0]
+    assert walk_minutes(scenario, o, p) == [4.0]
+    assert scenario.osm_pbf != town.osm_pbf and scenario.gtfs == town.gtfs
+
+
+def test_shuttle_with_a_10_minute_headway_adds_5_minutes_mean_wait(town, private_cache):
+    from transitmile.engines.embedded import stop_arrival_times
+
+    # 3,000 m between its stops at 18 km/h (5 m/s): 600 s; both directions; 08:00-10:00
+    shuttle = Shuttle("feeder", [{"lon": lonlat(1000, 0)[0], "lat": lonlat(1000, 0)[1]},
+                                 {"lon": lonlat(4000, 0)[0], "lat": lonlat(4000, 0)[1]}],
+                      headway_min=10, start="08:00", end="10:00", speed_kmh=18)  # fmt: skip
+    network = scenario_network(town, Scenario("shuttle", [shuttle]), private_cache / "work")
+    ids = list(network.stops["id"])
+    first, second = (ids.index(s) for s in ("shuttle_feeder:feeder_1", "shuttle_feeder:feeder_2"))
+    timetable = network.timetable
+    assert timetable.block_headway_s.tolist() == [600, 600]
+    # every phase of the headway blocks, 0..599 s: at the stop 08:30:00, board after 60 s
+    # slack, ride 600 s; the wait beyond the slack is uniform on 0..599 s
+    departure = 8 * 3600 + 1800
+    waits = []
+    for phase in range(600):
+        offsets = np.full(len(timetable.block_ids), phase, np.int32)
+        _, by_vehicle = stop_arrival_times(timetable, None, first, departure, block_offsets=offsets)
+        waits.append(by_vehicle[second] - departure - 600 - 60)
+    assert np.mean(waits) == 299.5  # (600 - 1) / 2 s: 5 minutes, to the second's phase step
+    # costs: a 20-minute cycle at a 10-minute headway needs 2 vehicles for 2 hours a day
+    costs = shuttle.total_costs()
+    assert costs.capital == 2 * 250_000 and costs.annual_operating == 2 * 2 * 250 * 120
+
+
+def test_shuttle_gtfs_passes_the_feed_layer(town, private_cache):
+    shuttle = Shuttle("loop", ["A", "B"], headway_min=15, start="07:00", end="09:00", loop=True)
+    path = shuttle.write_gtfs(town, private_cache)
+    feed = tm.load_feeds(path, date=DAY, progress=False)
+    # a loop A -> B -> A every 15 minutes for 2 hours: 8 trips, headway-based
+    assert len(feed.trips) == 8 and feed.trips["headway_based"].all()
+    assert set(feed.trips["headway_s"]) == {900}
+    first = feed.stop_times[feed.stop_times["trip_id"] == feed.trips["trip_id"].iloc[0]]
+    legs = shuttle.leg_seconds(town, shuttle.stop_table(town))
+    # A (500,0) to B (4500,0): 4,000 m at 18 km/h = 800 s each way; dwell 20 s at B
+    assert legs.tolist() == [800.0, 800.0]
+    assert (first["arrival_time"] - first["departure_time"].iloc[0]).tolist() == [0, 800, 1620]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"stops": ["A"]}, "'stops' needs at least two stops"),
+        ({"headway_min": 0}, "'headway_min' must be a number > 0, got 0"),
+        ({"start": "05:00", "end": "31:00"}, "inside the service day"),
+        ({"costs": None, "name": "bad name"}, "'name' must be letters"),
+    ],
+)
+def test_bad_shuttles_are_refused(kwargs, message):
+    values = {"name": "s", "stops": ["A", "B"], "headway_min": 10} | kwargs
+    with pytest.raises(StudyError, match=message):
+        Shuttle(**values)
+
+
+def test_geometry_in_a_projected_crs_is_refused():
+    with pytest.raises(StudyError, match="'zone' has coordinates .* outside longitude/latitude"):
+        Microtransit(
+            "m", Polygon([(485000, 6674000), (486000, 6674000), (486000, 6675000)]), hubs=["A"]
+        )
