@@ -249,9 +249,9 @@ def _check_scenarios(path: Path, raw: dict[str, Any]) -> None:
         from . import scenarios  # type: ignore[attr-defined]
     except ImportError:
         return  # before the interventions layer exists these keys are opaque
-    reader = getattr(scenarios, "read_scenarios", None)
-    if reader is not None:
-        reader(path)
+    for key, reader in (("economics", "read_economics"), ("scenarios", "read_scenarios")):
+        if key in raw and hasattr(scenarios, reader):
+            getattr(scenarios, reader)(path)
 
 
 def _check_keys(path: Path, raw: object) -> dict[str, Any]:
