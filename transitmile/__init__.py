@@ -7,7 +7,16 @@ users rely on them.
 from __future__ import annotations
 
 from . import settings
-from .access import AccessWarning, first_mile, gap_summary, last_mile, walksheds
+from .access import (
+    AccessWarning,
+    accessibility,
+    first_last_mile_share,
+    first_mile,
+    gap_summary,
+    inequality,
+    last_mile,
+    walksheds,
+)
 from .data import Dataset, fetch_dataset, list_datasets
 from .errors import (
     AccessError,
@@ -55,4 +64,7 @@ __all__ = [
     "last_mile",
     "walksheds",
     "gap_summary",
+    "accessibility",
+    "first_last_mile_share",
+    "inequality",
 ]

@@ -25,7 +25,14 @@ import pandas as pd
 
 from ..errors import AccessError, show_value
 from ..streets import UnsnappedPointsWarning, snap_points
-from .points import analysis_attrs, check_columns, check_layer, result_geometry, snap_layer
+from .points import (
+    analysis_attrs,
+    check_columns,
+    check_layer,
+    check_minutes,
+    result_geometry,
+    snap_layer,
+)
 from .stops import nearest_stop_times, stop_routes, window_stops
 
 __all__ = ["first_mile", "last_mile", "gap_summary", "WALK_SEARCH_MIN", "BIKE_SEARCH_MIN"]
@@ -41,14 +48,6 @@ SUMMARY_BANDS_MIN = (5, 10, 15)
 
 #: Accessibility column read by :func:`gap_summary` (see :mod:`.accessibility`).
 JOBS_45_COLUMN = "jobs_cumulative_45min"
-
-
-def _check_minutes(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise AccessError(f"parameter {name!r} must be minutes > 0, got {show_value(value)}")
-    if not np.isfinite(value):
-        raise AccessError(f"parameter {name!r} must be a finite number, got {show_value(value)}")
-    return float(value)
 
 
 def _steps(first: float, last: float) -> tuple[float, ...]:
@@ -117,7 +116,7 @@ def first_mile(
     AccessWarning
         No service, or no frequent stop, in the window (every origin is in the gap).
     """
-    threshold_min = _check_minutes("threshold_min", threshold_min)
+    (threshold_min,) = check_minutes(threshold_min, "threshold_min", scalar=True)
     origins = check_layer(origins, "origins", [population], what="population column")
     stops = window_stops(network, start, end, max_headway_min)
     masks = {"served": stops["served"].to_numpy(), "frequent": stops["frequent"].to_numpy()}
@@ -230,7 +229,7 @@ def last_mile(
     AccessError
         A missing or negative opportunity column, bad parameters.
     """
-    threshold_min = _check_minutes("threshold_min", threshold_min)
+    (threshold_min,) = check_minutes(threshold_min, "threshold_min", scalar=True)
     names = [opportunities] if isinstance(opportunities, str) else list(opportunities)
     destinations = check_layer(destinations, "destinations", names, what="opportunity column")
     stops = window_stops(network, start, end, max_headway_min)

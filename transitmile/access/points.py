@@ -33,6 +33,7 @@ __all__ = [
     "subset_snapped",
     "result_geometry",
     "analysis_attrs",
+    "check_minutes",
 ]
 
 _AREAS = ("Polygon", "MultiPolygon")
@@ -138,23 +139,28 @@ def check_columns(frame: pd.DataFrame, columns: Iterable[str], name: str, *, wha
             )
         negative = (values < 0).to_numpy()
         if negative.any():
-            row = frame.loc[negative, ["id", column]].iloc[0]
+            at = int(np.flatnonzero(negative)[0])
             raise AccessError(
-                f"{name} {what} {column!r} must be >= 0 for every row; id "
-                f"{show_value(row['id'])} has {show_value(float(row[column]))} "
-                f"({int(negative.sum())} negative rows)"
+                f"{name} {what} {column!r} must be >= 0 for every row; {_row_name(frame, at)} "
+                f"has {show_value(float(values.iloc[at]))} ({int(negative.sum())} negative rows)"
             )
         missing = values.isna().to_numpy()
         if missing.any():
             warnings.warn(
-                f"{name} {what} {column!r} has {int(missing.sum())} missing value(s) (e.g. id "
-                f"{show_value(frame['id'].iloc[int(np.flatnonzero(missing)[0])])}), counted as 0",
+                f"{name} {what} {column!r} has {int(missing.sum())} missing value(s) (e.g. "
+                f"{_row_name(frame, int(np.flatnonzero(missing)[0]))}), counted as 0",
                 AccessWarning,
                 stacklevel=3,
             )
             frame = frame.copy()
             frame[column] = values.fillna(0)
     return frame
+
+
+def _row_name(frame: pd.DataFrame, at: int) -> str:
+    if "id" in frame.columns:
+        return f"id {show_value(frame['id'].iloc[at])}"
+    return f"row {show_value(frame.index[at])}"
 
 
 def snap_layer(graph, points: gpd.GeoDataFrame, name: str) -> Snapped:
@@ -263,3 +269,40 @@ def analysis_attrs(analysis: str, network, **parameters) -> dict:
         "network": None if network is None else network.provenance,
         "computed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
+
+
+def check_minutes(value, name: str, *, scalar: bool = False) -> np.ndarray:
+    """Check minutes (cutoffs, bands, thresholds): finite numbers > 0.
+
+    Parameters
+    ----------
+    value : number or sequence of numbers
+        What the user passed.
+    name : str
+        The parameter's name, for the message.
+    scalar : bool
+        Require a single number.
+
+    Returns
+    -------
+    ndarray of float64
+        The minutes, in the order given (one value for a scalar).
+
+    Raises
+    ------
+    AccessError
+        Anything else, naming the parameter and showing the value.
+    """
+    values = np.atleast_1d(np.asarray(value, dtype=object))
+    good = (len(values) == 1 or not scalar) and len(values) > 0
+    good = good and all(
+        isinstance(v, (int, float, np.integer, np.floating))
+        and not isinstance(v, bool)
+        and np.isfinite(v)
+        and v > 0
+        for v in values
+    )
+    if not good:
+        what = "a number of minutes > 0" if scalar else "minutes > 0"
+        raise AccessError(f"parameter {name!r} must be {what}, got {show_value(value)}")
+    return values.astype(np.float64)

@@ -26,29 +26,13 @@ from scipy.sparse.csgraph import dijkstra
 
 from ..errors import AccessError, show_value
 from ..streets import SparseTimes, street_travel_times
-from .points import analysis_attrs, check_layer, snap_layer, subset_snapped
+from .points import analysis_attrs, check_layer, check_minutes, snap_layer, subset_snapped
 from .stops import window_stops
 
 __all__ = ["walksheds"]
 
 #: Stops searched together (bounds the dense search output to ~100 MB on a city graph).
 CHUNK_STOPS = 256
-
-
-def _bands(minutes) -> np.ndarray:
-    values = np.atleast_1d(np.asarray(minutes, dtype=object))
-    ok = len(values) > 0 and all(
-        isinstance(v, (int, float, np.integer, np.floating))
-        and not isinstance(v, bool)
-        and np.isfinite(v)
-        and v > 0
-        for v in values
-    )
-    if not ok:
-        raise AccessError(
-            f"parameter 'minutes' must be walking minutes > 0, got {show_value(minutes)}"
-        )
-    return np.unique(values.astype(np.float64))
 
 
 def _stop_rows(network, stops, start, end, max_headway_min) -> np.ndarray:
@@ -255,7 +239,7 @@ def walksheds(
     RoutingError
         Bad points, or none on the street network.
     """
-    bands = _bands(minutes)
+    bands = np.unique(check_minutes(minutes, "minutes"))
     rows = _stop_rows(network, stops, start, end, max_headway_min)
     columns = {"residents": population, "jobs": jobs}
     if points is not None:
