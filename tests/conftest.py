@@ -76,6 +76,8 @@ def poa_network(tmp_path_factory):
 
 #: Origins sampled in the notebook tests: enough for every figure, seconds to run.
 TEST_SAMPLE_ORIGINS = 60
+#: Departure minutes routed in the notebook tests (the study itself uses 60).
+TEST_DEPARTURE_WINDOW_MIN = 10
 
 
 @pytest.fixture(scope="session")
@@ -101,9 +103,10 @@ def study_reports(tmp_path_factory):
     study = yaml.safe_load((repo / "data" / "studies" / "porto_alegre.yml").read_text())
     study["study"] = "poa_test"
     study["parameters"]["sample_origins"] = TEST_SAMPLE_ORIGINS
+    study["parameters"]["departure_window_min"] = TEST_DEPARTURE_WINDOW_MIN
     study["notebooks"] = [str(repo / "notebooks" / f"{name}.ipynb") for name in study["notebooks"]]
     folder = tmp_path_factory.mktemp("study")
     path = folder / "poa_test.yml"
     path.write_text(yaml.safe_dump(study))
-    runs = run_study(path, folder / "reports", force=True)
+    runs = run_study(path, folder / "reports", force=True, jobs=2)
     return folder / "reports" / "poa_test", {run.notebook: run for run in runs}

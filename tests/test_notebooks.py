@@ -105,6 +105,41 @@ def test_access_gaps_records_match_the_library_on_the_same_sample(study_reports,
     assert bands["10.0"] == pytest.approx(records["residents"] - in_gap)
     lost = records["opportunities_lost_to_gap"]
     assert 0 < lost["jobs"] < data.origins["jobs"].sum()
+    # door to door: the best-served reach at least as much as the worst-served
+    assert records["engine"] in ("embedded", "r5py")
+    assert set(records["palma_ratio"]) == {"30", "45", "60"}
+    assert all(1.0 <= ratio < 100 for ratio in records["palma_ratio"].values())
+    assert 0.0 < records["median_first_last_mile_share"] < 1.0
+    assert set(records["jobs_mean_by_gap"]) <= {"True", "False"}
     texts, outputs = _markdown(folder, "02_access_gaps")
     assert any("live more than 10 min on foot from frequent transit" in t for t in texts)
+    method = next(t for t in texts if "licences" in t)
+    assert f"Routing engine: {records['engine']}" in method and "percentile 50" in method
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 5
+
+
+def test_interventions_records_a_comparison_that_recomputes_by_hand(study_reports):
+    import pandas as pd
+
+    folder, runs = study_reports
+    records = runs["03_interventions"].records
+    table = pd.DataFrame(records["comparison"]).set_index("scenario")
+    assert table.index[0] == "baseline" and len(table) == 5
+    ran = table.drop(index="baseline")
+    assert ran["error"].isna().all(), ran["error"].dropna().to_dict()
+    base = table.loc["baseline"]
+    # no intervention makes a baseline figure worse
+    assert (ran["residents_in_gap"] <= base["residents_in_gap"]).all()
+    assert (ran["jobs_within_45_min_mean"] >= base["jobs_within_45_min_mean"] - 1e-6).all()
+    assert (ran["time_saved_person_min_per_weekday"] >= 0).all()
+    # the money recomputes from the table: value of time saved / annualised cost
+    assert ran["benefit_cost_ratio"].to_numpy() == pytest.approx(
+        (ran["annual_time_savings_value"] / ran["annualised_cost"]).to_numpy()
+    )
+    plan = pd.DataFrame(records["plan"])
+    assert set(plan["scenario"]) <= set(ran.index)
+    assert plan["phase"].iloc[0] == "90 days"
+    texts, outputs = _markdown(folder, "03_interventions")
+    assert any("90-day checklist has" in t for t in texts)
+    method = next(t for t in texts if "licences" in t)
+    assert "Value of time" in method and "Discount rate" in method

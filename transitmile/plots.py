@@ -13,6 +13,7 @@ import geopandas as gpd
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
+import shapely
 
 __all__ = [
     "plot_stop_headways",
@@ -28,6 +29,14 @@ __all__ = [
     "plot_walkshed_map",
     "map_gaps",
     "plot_opportunities_lost",
+    "plot_accessibility_ecdf",
+    "plot_inequality",
+    "plot_area_map",
+    "intervention_shapes",
+    "plot_scenario_bars",
+    "plot_interventions_map",
+    "map_interventions",
+    "scenario_table",
 ]
 
 #: Colours of the service levels, shared by the static and the interactive maps.
@@ -509,3 +518,332 @@ def plot_opportunities_lost(
     ax.set_ylabel("share beyond the threshold")
     ax.set_ylim(0, max(0.05, float(shares["share"].max()) * 1.2))
     return ax
+
+
+def plot_accessibility_ecdf(
+    people: pd.DataFrame, columns: dict[float, str], total: float, *, what: str = "jobs", ax=None
+):
+    """ECDF of residents by opportunities reachable within each cutoff.
+
+    Parameters
+    ----------
+    people : DataFrame
+        One row per origin: ``population`` and the accessibility columns.
+    columns : dict
+        Cutoff (minutes) -> column of :func:`transitmile.accessibility`'s result.
+    total : float
+        The study area's total opportunities: the x axis is a share of it.
+    what : str
+        Name of the opportunities, for labels.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Titled with the median resident's share at the middle cutoff.
+    """
+    from .access.gaps import weighted_median
+
+    long = pd.concat(
+        [
+            pd.DataFrame({"share": people[c].fillna(0) / total, "population": people["population"],
+                          "cutoff": f"{m:g} min"})
+            for m, c in columns.items()
+        ],
+        ignore_index=True,
+    )  # fmt: skip
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4))
+    sns.ecdfplot(data=long, x="share", hue="cutoff", weights="population", ax=ax)
+    middle = sorted(columns)[len(columns) // 2]
+    median = weighted_median(
+        people[columns[middle]].fillna(0).to_numpy(float), people["population"].to_numpy(float)
+    )
+    ax.set_title(
+        f"{what.capitalize()} within {middle:g} min by transit: the median resident reaches "
+        f"{median:,.0f} ({median / total:.0%} of the city's)"
+    )
+    ax.set_xlabel(f"share of the study area's {what} reachable (door to door, by transit)")
+    ax.set_ylabel("share of residents")
+    ax.set_xlim(0, 1)
+    return ax
+
+
+def plot_inequality(table: pd.DataFrame, *, ax=None):
+    """Bars of inequality measures of accessibility, one group of bars per cutoff.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Index: cutoffs in minutes; columns: measures (``"Palma ratio"``, ``"Gini"``).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Titled with the Palma ratio at the middle cutoff.
+    """
+    long = (
+        table.rename_axis("cutoff_min")
+        .reset_index()
+        .melt(id_vars="cutoff_min", var_name="measure", value_name="value")
+    )
+    long["cutoff"] = long["cutoff_min"].map(lambda m: f"{m:g} min")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4))
+    sns.barplot(data=long, x="cutoff", y="value", hue="measure", ax=ax)
+    middle = table.index[len(table) // 2]
+    palma = table.loc[middle].iloc[0]
+    ax.set_title(
+        f"Inequality of access: within {middle:g} min the best-served 10% reach "
+        f"{palma:.1f}x what the worst-served 40% reach (Palma)"
+    )
+    ax.set_xlabel("travel time cutoff")
+    ax.set_ylabel("index (Palma: ratio; Gini: 0-1)")
+    return ax
+
+
+def plot_area_map(
+    frame: gpd.GeoDataFrame, column: str, *, label: str, title: str, cmap: str = "viridis",
+    center: float | None = None, ax=None,
+):  # fmt: skip
+    """Static choropleth of one column over the study areas (no tiles).
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        Areas (hexagons) with ``column``.
+    column : str
+        Values to shade; NaN areas are drawn in light grey.
+    label : str
+        Colour bar label, with the unit.
+    title : str
+        Title: state the takeaway.
+    cmap : str
+        Matplotlib colour map; a diverging one with ``center`` for changes.
+    center : float, optional
+        Value at the middle of a diverging colour map (0 for changes).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from matplotlib.colors import TwoSlopeNorm
+
+    frame = frame.to_crs("EPSG:4326")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 8))
+    norm = None
+    if center is not None:
+        spread = float(max(abs(frame[column].min() - center), abs(frame[column].max() - center)))
+        spread = spread or 1.0
+        norm = TwoSlopeNorm(vcenter=center, vmin=center - spread, vmax=center + spread)
+    frame.plot(
+        column=column, cmap=cmap, norm=norm, ax=ax, legend=True,
+        legend_kwds={"label": label, "shrink": 0.6},
+        missing_kwds={"color": "#eeeeee", "edgecolor": "#cccccc", "linewidth": 0.3},
+    )  # fmt: skip
+    ax.set_title(title)
+    ax.set_xlabel("longitude (°)")
+    ax.set_ylabel("latitude (°)")
+    return ax
+
+
+# ---------------------------------------------------------------------------
+# Scenarios and interventions
+
+
+def _shuttle_line(stops: list, known: gpd.GeoDataFrame | None):
+    """A shuttle's stops in order as a line: coordinates as given, ids from ``known``."""
+    points = []
+    for stop in stops:
+        if isinstance(stop, dict):
+            points.append((stop["lon"], stop["lat"]))
+        elif known is not None and stop in set(known["id"]):
+            point = known.loc[known["id"] == stop].geometry.iloc[0]
+            points.append((point.x, point.y))
+    return shapely.LineString(points) if len(points) > 1 else None
+
+
+def intervention_shapes(scenarios, stops: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """Where each intervention of each scenario acts, for maps.
+
+    Parameters
+    ----------
+    scenarios : list of transitmile.scenarios.Scenario
+        With their interventions.
+    stops : GeoDataFrame, optional
+        Transit stops (``id``, points; e.g. ``network.stops``) to place a shuttle's
+        stops given by id.
+
+    Returns
+    -------
+    GeoDataFrame
+        EPSG:4326, one row per intervention with a place: ``scenario``,
+        ``intervention``, ``type``, ``what`` and ``geometry`` (its ``geometry()``,
+        a shuttle's route through its stops).
+    """
+    rows = []
+    for scenario in scenarios:
+        for item in scenario.interventions:
+            shape = item.geometry()
+            if shape is None and item.kind == "shuttle":
+                shape = _shuttle_line(item.stops, stops)
+            if shape is None:
+                continue
+            rows.append({"scenario": scenario.name, "intervention": item.name,
+                         "type": item.kind, "what": item.describe(), "geometry": shape})  # fmt: skip
+    return gpd.GeoDataFrame(
+        rows, columns=["scenario", "intervention", "type", "what", "geometry"], crs="EPSG:4326"
+    )
+
+
+def plot_scenario_bars(
+    comparison: pd.DataFrame, column: str, *, label: str, title: str, reference: float | None = None,
+    ax=None,
+):  # fmt: skip
+    """Bars of one figure per scenario (the baseline row left out), with units.
+
+    Parameters
+    ----------
+    comparison : DataFrame
+        From :func:`transitmile.scenarios.compare_scenarios`.
+    column : str
+        The figure to draw.
+    label : str
+        Axis label, with the unit.
+    title : str
+        Title: state the takeaway.
+    reference : float, optional
+        A value marked with a line (1.0 for a benefit-cost ratio).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    rows = comparison[comparison["scenario"] != "baseline"].assign(
+        value=lambda t: t[column].fillna(0)
+    )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.6 * len(rows) + 1.5))
+    sns.barplot(data=rows, y="scenario", x="value", color="#2e86c1", ax=ax)
+    if reference is not None:
+        ax.axvline(reference, color="#c0392b", linestyle="--")
+    ax.set_title(title)
+    ax.set_xlabel(label)
+    ax.set_ylabel("")
+    return ax
+
+
+def plot_interventions_map(first_mile: gpd.GeoDataFrame, shapes: gpd.GeoDataFrame, *, ax=None):
+    """Static map of the interventions over the baseline gap (no tiles).
+
+    Parameters
+    ----------
+    first_mile : GeoDataFrame
+        Baseline :func:`transitmile.first_mile` (``gap``, areas).
+    shapes : GeoDataFrame
+        From :func:`intervention_shapes`.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    areas = first_mile.to_crs("EPSG:4326")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 8))
+    areas[~areas["gap"]].plot(ax=ax, color="#eeeeee", edgecolor="#dddddd", linewidth=0.3)
+    areas[areas["gap"]].plot(ax=ax, color="#f5b7b1", edgecolor="#e6b0aa", linewidth=0.3)
+    colours = sns.color_palette("dark", len(shapes))
+    handles = [plt.Rectangle((0, 0), 1, 1, color="#f5b7b1", label="baseline gap")]
+    for colour, (_, row) in zip(colours, shapes.iterrows(), strict=True):
+        one = gpd.GeoSeries([row.geometry], crs="EPSG:4326")
+        kind = row.geometry.geom_type
+        if "Polygon" in kind:
+            one.plot(ax=ax, facecolor="none", edgecolor=colour, linewidth=2)
+        elif "Line" in kind:
+            one.plot(ax=ax, color=colour, linewidth=2.5)
+            if row["type"] == "walking_links":  # links of a few hundred metres: mark them
+                one.representative_point().plot(ax=ax, color=colour, markersize=40, marker="o")
+        else:
+            one.plot(ax=ax, color=colour, markersize=30, marker="^")
+        handles.append(plt.Line2D([], [], color=colour, linewidth=3, label=row["scenario"]))
+    ax.legend(handles=handles, loc="lower left", fontsize=8)
+    in_gap = float(areas.loc[areas["gap"], "population"].sum())
+    ax.set_title(
+        f"Where the {len(shapes)} interventions act, over the gap ({in_gap:,.0f} residents)"
+    )
+    ax.set_xlabel("longitude (°)")
+    ax.set_ylabel("latitude (°)")
+    return ax
+
+
+def map_interventions(first_mile: gpd.GeoDataFrame, shapes: gpd.GeoDataFrame) -> folium.Map:
+    """Folium map of the baseline gap and the interventions, one layer each.
+
+    Parameters
+    ----------
+    first_mile : GeoDataFrame
+        Baseline :func:`transitmile.first_mile`.
+    shapes : GeoDataFrame
+        From :func:`intervention_shapes`.
+
+    Returns
+    -------
+    folium.Map
+        Wrap it in :func:`interactive_map` for reports.
+    """
+    fmap = map_gaps(first_mile)
+    for _, row in shapes.iterrows():
+        layer = folium.FeatureGroup(name=f"{row['scenario']}: {row['type'].replace('_', ' ')}")
+        folium.GeoJson(
+            gpd.GeoSeries([row.geometry], crs="EPSG:4326").to_json(),
+            style_function=lambda _: {"color": "#111111", "weight": 3, "fillOpacity": 0.1},
+            marker=folium.CircleMarker(radius=6, color="#111111", fill=True),
+            tooltip=html.escape(row["what"]),
+        ).add_to(layer)  # fmt: skip
+        layer.add_to(fmap)
+    return fmap
+
+
+#: Columns of :func:`scenario_table`: comparison column -> heading with its unit.
+SCENARIO_COLUMNS = {
+    "residents_in_gap": "residents in the gap",
+    "gap_residents_closed": "gap residents closed",
+    "median_first_mile_min": "median first mile (min)",
+    "jobs_within_45_min_mean": "jobs within 45 min (mean per resident)",
+    "time_saved_person_min_per_weekday": "time saved (person-min per weekday)",
+    "annualised_cost": "annualised cost ({currency} per year)",
+    "annual_time_savings_value": "time savings ({currency} per year)",
+    "benefit_cost_ratio": "benefit-cost ratio",
+    "cost_per_new_resident_served": "cost per newly served resident ({currency} per year)",
+    "error": "error",
+}
+
+
+def scenario_table(comparison: pd.DataFrame, currency: str = "") -> pd.DataFrame:
+    """The comparison as a planner reads it: one row per scenario, headings with units.
+
+    Parameters
+    ----------
+    comparison : DataFrame
+        From :func:`transitmile.scenarios.compare_scenarios`.
+    currency : str
+        Currency code shown in the money headings (``"BRL"``).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by scenario, figures rounded (ratios to 2 decimals, the rest whole).
+    """
+    columns = {k: v.format(currency=currency) for k, v in SCENARIO_COLUMNS.items()}
+    table = comparison.set_index("scenario")[[c for c in columns if c in comparison.columns]]
+    rounded = table.drop(columns=["error"], errors="ignore").astype(float).round(0)
+    if "benefit_cost_ratio" in table.columns:
+        rounded["benefit_cost_ratio"] = table["benefit_cost_ratio"].astype(float).round(2)
+    if "error" in table.columns:
+        rounded["error"] = table["error"].fillna("")
+    return rounded.rename(columns=columns)

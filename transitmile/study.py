@@ -72,6 +72,7 @@ PARAMETER_DEFAULTS: dict[str, Any] = {
     "speed_cycling": 12.0,
     "cutoffs": [30, 45, 60],
     "percentile": 50,
+    "departure_window_min": 60,
     "sample_origins": None,
 }
 
@@ -200,7 +201,8 @@ def _check_parameters(path: Path, value: object) -> dict[str, Any]:
             value[unknown[0]],
         )  # fmt: skip
     merged = {**PARAMETER_DEFAULTS, **value}
-    for key in ("max_headway_min", "threshold_min", "speed_walking", "speed_cycling"):
+    numbers = ("max_headway_min", "threshold_min", "speed_walking", "speed_cycling")
+    for key in (*numbers, "departure_window_min"):
         if isinstance(merged[key], bool) or not isinstance(merged[key], int | float):
             raise _fail(path, f"parameters.{key}", "must be a number", merged[key])
         if merged[key] <= 0:
@@ -435,7 +437,8 @@ _FACT_LABELS = {
     "speed_walking": "Walking speed {} km/h",
     "speed_cycling": "Cycling speed {} km/h",
     "cutoffs": "Accessibility cutoffs {} min",
-    "percentile": "Travel times: percentile {} of the departure window's minutes",
+    "percentile": "Travel times: percentile {} of the departure minutes' travel times",
+    "departure_window_min": "Departures: every minute of the first {} min of the window",
     "sample_origins": "Origins: {}",
 }
 
