@@ -1,7 +1,7 @@
 """Write small hand-made GTFS feeds (folders or zips) for tests.
 
 Every feed starts from a minimal valid base (one agency, one bus route, four stops
-on the equator, one weekday service in January 2024) and a test overrides or adds
+on the equator at 10 degrees east, one weekday service in January 2024) and a test overrides or adds
 files as CSV text, so that each test shows exactly the rows it is about.
 """
 
@@ -13,6 +13,8 @@ from pathlib import Path
 
 # Four stops in a row along the equator: 1113 m, 2226 m and 1113 m apart
 # (0.01 degree of longitude is 1113.2 m there), i.e. distances in the ratio 1:2:1.
+# At 10 degrees east, not (0, 0): stops within a degree of (0, 0) are placeholders
+# (the validator's point_near_origin) and are treated as unlocated.
 BASE = {
     "agency.txt": """
         agency_id,agency_name,agency_url,agency_timezone
@@ -24,10 +26,10 @@ BASE = {
         """,
     "stops.txt": """
         stop_id,stop_name,stop_lat,stop_lon
-        S1,One,0.0,0.00
-        S2,Two,0.0,0.01
-        S3,Three,0.0,0.03
-        S4,Four,0.0,0.04
+        S1,One,0.0,10.00
+        S2,Two,0.0,10.01
+        S3,Three,0.0,10.03
+        S4,Four,0.0,10.04
         """,
     "calendar.txt": """
         service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date

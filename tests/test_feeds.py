@@ -110,7 +110,7 @@ def test_first_or_last_stop_without_times_is_an_error(make_feed, row):
         lines.append(f"T1,{time},{time},{stop},{seq}")
     path = make_feed(files={"stop_times.txt": "\n".join(lines)})
     with pytest.raises(FeedError, match="stop_times.txt") as info:
-        load_feeds(path, date=MONDAY)
+        load_feeds(path, date=MONDAY, strict=True)
     message = str(info.value)
     assert "'T1'" in message
     assert ("first" if row == 1 else "last") in message
@@ -366,17 +366,17 @@ def with_time(value: str) -> str:
 def test_bad_times_name_file_column_and_row(make_feed, value, word):
     path = make_feed(files={"stop_times.txt": with_time(value)})
     with pytest.raises(FeedError) as info:
-        load_feeds(path, date=MONDAY)
+        load_feeds(path, date=MONDAY, strict=True)
     message = str(info.value)
     for part in ("stop_times.txt", "'arrival_time'", value, word, "'S2'", "'T1'"):
         assert part in message
 
 
 def test_stops_used_without_coordinates_are_named(make_feed):
-    stops = BASE_STOPS.replace("S2,Two,0.0,0.01", "S2,Two,,") + "S9,Unused,,\n"
+    stops = BASE_STOPS.replace("S2,Two,0.0,10.01", "S2,Two,,") + "S9,Unused,,\n"
     feed_path = make_feed(files={"stops.txt": stops})
     with pytest.raises(FeedError) as info:
-        load_feeds(feed_path, date=MONDAY)
+        load_feeds(feed_path, date=MONDAY, strict=True)
     message = str(info.value)
     assert "stops.txt" in message and "stop_lat" in message and "['S2']" in message
 
@@ -388,7 +388,11 @@ def test_unused_stops_without_coordinates_are_dropped(make_feed):
 
 def test_duplicate_stop_id(make_feed):
     with pytest.raises(FeedError, match=r"stops.txt: duplicate stop_id 'S2'.*0.5"):
-        load_feeds(make_feed(files={"stops.txt": BASE_STOPS + "S2,Again,0.5,0.5\n"}), date=MONDAY)
+        load_feeds(
+            make_feed(files={"stops.txt": BASE_STOPS + "S2,Again,0.5,0.5\n"}),
+            date=MONDAY,
+            strict=True,
+        )
 
 
 def test_stop_sequence_must_increase(make_feed):
@@ -399,7 +403,7 @@ def test_stop_sequence_must_increase(make_feed):
         T1,08:10:00,08:10:00,S4,2
         """
     with pytest.raises(FeedError) as info:
-        load_feeds(make_feed(files={"stop_times.txt": stop_times}), date=MONDAY)
+        load_feeds(make_feed(files={"stop_times.txt": stop_times}), date=MONDAY, strict=True)
     message = str(info.value)
     assert "stop_times.txt" in message and "stop_sequence" in message
     assert "'T1'" in message and "repeats stop_sequence 2" in message
@@ -408,19 +412,19 @@ def test_stop_sequence_must_increase(make_feed):
 def test_non_numeric_stop_sequence(make_feed):
     path = make_feed(files={"stop_times.txt": with_time("08:05:00").replace(",2\n", ",two\n")})
     with pytest.raises(FeedError, match=r"stop_times.txt: column 'stop_sequence'.*'two'"):
-        load_feeds(path, date=MONDAY)
+        load_feeds(path, date=MONDAY, strict=True)
 
 
 def test_stop_times_with_an_unknown_stop(make_feed):
     path = make_feed(files={"stop_times.txt": with_time("08:05:00").replace("S2", "S7")})
     with pytest.raises(FeedError, match=r"stop_times.txt: stop_id 'S7' is not in stops.txt"):
-        load_feeds(path, date=MONDAY)
+        load_feeds(path, date=MONDAY, strict=True)
 
 
 def test_times_going_backwards(make_feed):
     path = make_feed(files={"stop_times.txt": with_time("07:55:00")})
     with pytest.raises(FeedError, match=r"times go backwards along trip 'T1'"):
-        load_feeds(path, date=MONDAY)
+        load_feeds(path, date=MONDAY, strict=True)
 
 
 # --------------------------------------------------------------------------- service levels

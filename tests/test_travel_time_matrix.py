@@ -165,6 +165,8 @@ def test_results_record_how_they_were_produced(town):
     assert attrs["request"]["departure"] == "2024-01-15T08:00:00"
     assert attrs["request"]["percentiles"] == (50,)
     assert attrs["network"]["gtfs"][0]["sha256"]
+    assert attrs["network"]["gtfs"][0]["notices"]["errors"] == 0
+    assert attrs["network"]["gtfs"][0]["notices"]["trips_dropped"] == 0
     assert attrs["network"]["osm_pbf"]["sha256"]
     assert attrs["versions"]["numba"]
     assert attrs["engine_version"].startswith("transitmile ")

@@ -91,6 +91,57 @@ def _cmd_feed_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    """Load feeds as ``load_feeds`` does and print their notices: 0 clean, 1 errors."""
+    import datetime as dt
+    import warnings
+    from pathlib import Path
+
+    from .errors import FeedError
+    from .feeds import FeedNoticeWarning, load_feeds
+    from .feeds.notices import empty_notices
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        raise TransitmileError(f"validate: GTFS feed {missing[0]!r} not found")
+    if args.date != "busiest":
+        try:
+            dt.date.fromisoformat(args.date)
+        except ValueError:
+            raise TransitmileError(
+                f"--date: expected YYYY-MM-DD or 'busiest', got {args.date!r}"
+            ) from None
+    refused, date = None, args.date
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FeedNoticeWarning)
+            feed = load_feeds(args.paths, date=args.date, progress=False)
+        notices, date = feed.notices, feed.service_date.isoformat()
+    except FeedError as exc:  # the feed itself is unusable: that is the finding
+        refused, notices = str(exc), empty_notices()
+    severity = notices["severity"].value_counts()
+    errors = int(severity.get("error", 0)) + (refused is not None)
+    if args.json:
+        out = {
+            "service_date": date,
+            "refused": refused,
+            "errors": errors,
+            "warnings": int(severity.get("warning", 0)),
+            "notices": json.loads(notices.to_json(orient="records")),
+        }
+        print(json.dumps(out, indent=2))
+    elif refused is not None:
+        print(f"refused: {refused}")
+    elif notices.empty:
+        print(f"no notices: the feeds are clean on {date}")
+    else:
+        shown = notices.drop(columns=["message"])
+        with pd.option_context("display.width", 200, "display.max_colwidth", 70):
+            print(f"service date {date}: {errors} errors, {len(notices) - errors} other notices")
+            print(shown.to_string(index=False))
+    return 1 if errors else 0
+
+
 def _read_points(path: str | None, what: str):
     from .io import read_points
 
@@ -196,6 +247,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     summary.add_argument("--json", action="store_true", help="print JSON")
     summary.set_defaults(run=_cmd_feed_summary)
+
+    validate = commands.add_parser(
+        "validate",
+        help="list what is wrong in GTFS feeds and what loading them repairs or drops",
+        description="Load GTFS feeds for one service date and print their validator notices "
+        "(GTFS validator codes). Exit code 0: clean; 1: error notices, or a feed that cannot "
+        "be used; 2: a usage error.",
+    )
+    validate.add_argument("paths", nargs="+", metavar="FEED", help="GTFS zip files or folders")
+    validate.add_argument(
+        "--date", default="busiest", help="YYYY-MM-DD or 'busiest' (default: busiest)"
+    )
+    validate.add_argument("--json", action="store_true", help="print JSON")
+    validate.set_defaults(run=_cmd_validate)
 
     ttm = commands.add_parser(
         "ttm",

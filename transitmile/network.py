@@ -41,7 +41,7 @@ __all__ = ["TransportNetwork"]
 log = logging.getLogger("transitmile")
 
 #: Bumped whenever the cached content changes shape, so old caches are rebuilt.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 #: Transfers are stored as walking distances (metres) up to this distance, and
 #: filtered per request by time at the requested walking speed.
@@ -182,7 +182,13 @@ class TransportNetwork:
             "service_date": feed.service_date.isoformat(),
             "osm_pbf": {"path": str(self.osm_pbf), "sha256": file_sha256(self.osm_pbf)},
             "gtfs": [
-                {"name": s.name, "path": str(s.path), "sha256": s.sha256} for s in feed.sources
+                {
+                    "name": s.name,
+                    "path": str(s.path),
+                    "sha256": s.sha256,
+                    "notices": s.notice_counts,
+                }
+                for s in feed.sources
             ],
             "stops": int(len(stops)),
             "stops_on_street_network": int(stops_walk.snapped.sum()),

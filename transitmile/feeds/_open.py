@@ -8,7 +8,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import networkx as nx
 import partridge as ptg
 
 from ..errors import FeedError, show_value
@@ -59,15 +58,6 @@ def _feed_folder(path: Path) -> Iterator[Path]:
         raise FeedError(f"{str(path)!r} is neither a GTFS zip file nor a folder")
     else:
         raise FeedError(f"GTFS feed {str(path)!r} not found")
-
-
-def _read_config() -> nx.DiGraph:
-    # partridge's view and pruning, without its converters: values stay strings and
-    # are parsed here, where a bad value can be reported by file, column and row.
-    config = ptg.config.default_config()
-    for _, attrs in config.nodes(data=True):
-        attrs.pop("converters", None)
-    return config
 
 
 def _raw(folder: Path) -> ptg.gtfs.Feed:

@@ -18,6 +18,8 @@ def _isin(values: pd.Series, allowed: pd.Series | np.ndarray) -> np.ndarray:
 
 def _sample(table: pd.DataFrame, mask: pd.Series | np.ndarray, columns: Sequence[str]) -> str:
     bad = table.loc[np.asarray(mask), [c for c in columns if c in table.columns]]
+    if bad.empty:
+        return ""
     first = bad.iloc[0].to_dict()
     more = f" (and {len(bad) - 1} more rows)" if len(bad) > 1 else ""
     return f"{show_value(first, 200)}{more}"
@@ -47,26 +49,51 @@ def _to_number(table: pd.DataFrame, column: str, where: str, key: Sequence[str])
 _CLOCK = re.compile(r"^(\d+):(\d{1,2}):(\d{1,2})$")
 
 
-def _parse_times(table: pd.DataFrame, column: str, where: str, key: Sequence[str]) -> np.ndarray:
-    """GTFS ``H:MM:SS`` times as float seconds after midnight, NaN for blanks."""
+def _times_checked(
+    table: pd.DataFrame, column: str, where: str, key: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """Parse GTFS ``H:MM:SS`` times, keeping track of the values that are not times.
+
+    Hours may have one digit or exceed 24; minutes and seconds must be below 60.
+    Returns float seconds (NaN for blanks and bad values), the mask of bad values
+    and the message naming the first one ("" when there is none).
+    """
     text = table[column].astype("string")
     parts = text.str.extract(_CLOCK.pattern)
-    bad = parts[0].isna() & text.notna()
-    if bad.any():
-        value = text[bad].iloc[0]
-        what = "negative" if str(value).lstrip().startswith("-") else "unparseable"
-        raise FeedError(
-            f"{where}: {what} time {show_value(value)} in column {column!r} (expected "
-            f"HH:MM:SS, hours may exceed 24), row {_sample(table, bad, [*key, column])}"
-        )
+    unparsed = (parts[0].isna() & text.notna()).to_numpy()
     h, m, s = (pd.to_numeric(parts[i]).to_numpy("float64", na_value=np.nan) for i in range(3))
     out_of_range = (m >= 60) | (s >= 60)
-    if out_of_range.any():
-        raise FeedError(
+    message = ""
+    if unparsed.any():
+        value = text[unparsed].iloc[0]
+        what = "negative" if str(value).lstrip().startswith("-") else "unparseable"
+        message = (
+            f"{where}: {what} time {show_value(value)} in column {column!r} (expected "
+            f"HH:MM:SS, hours may exceed 24), row {_sample(table, unparsed, [*key, column])}"
+        )
+    elif out_of_range.any():
+        message = (
             f"{where}: time {show_value(text[out_of_range].iloc[0])} in column {column!r} has "
             f"minutes or seconds >= 60, row {_sample(table, out_of_range, [*key, column])}"
         )
-    return h * 3600 + m * 60 + s
+    bad = unparsed | out_of_range
+    seconds = h * 3600 + m * 60 + s
+    seconds[bad] = np.nan
+    return seconds, bad, message
+
+
+def _parse_times(table: pd.DataFrame, column: str, where: str, key: Sequence[str]) -> np.ndarray:
+    """GTFS ``H:MM:SS`` times as float seconds after midnight, NaN for blanks.
+
+    Raises
+    ------
+    FeedError
+        A value that is not a time, naming the file, column and row.
+    """
+    seconds, bad, message = _times_checked(table, column, where, key)
+    if bad.any():
+        raise FeedError(message)
+    return seconds
 
 
 def parse_clock(value: str | float | int, parameter: str = "time") -> int:
@@ -98,3 +125,13 @@ def parse_clock(value: str | float | int, parameter: str = "time") -> int:
 
 def _column(table: pd.DataFrame, column: str, fill: object = np.nan) -> pd.Series:
     return table[column] if column in table.columns else pd.Series(fill, index=table.index)
+
+
+def _trip_bounds(trip_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean masks of the first and the last row of each trip (rows sorted by trip)."""
+    if len(trip_id) == 0:
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+    change = trip_id[1:] != trip_id[:-1]
+    first = np.concatenate([[True], change])
+    last = np.concatenate([change, [True]])
+    return first, last

@@ -1,4 +1,8 @@
-"""Per-file tables of one feed: stops, stop_times, trips, routes, agencies, transfers."""
+"""Per-file tables of one feed: stops, stop_times, trips, routes, agencies, transfers.
+
+Each reader repairs what is unambiguous and drops the smallest broken unit, with a
+notice (:mod:`transitmile.feeds.notices`); a missing required column still refuses.
+"""
 
 from __future__ import annotations
 
@@ -6,127 +10,380 @@ import numpy as np
 import pandas as pd
 import partridge as ptg
 
-from ..errors import FeedError, show_value
-from ._parse import _column, _isin, _parse_times, _require_columns, _sample, _to_number
+from ..errors import show_value
+from ._parse import _column, _isin, _require_columns, _sample, _times_checked, _to_number
+from ._repair import dedupe, drop_rows, drop_trips
+from .notices import Notices, example_row
+
+#: A stop farther than this from the median of a feed's stops, and farther than
+#: ``_AREA_FACTOR`` times their median distance to it, lies outside the feed's area.
+_AREA_MIN_KM = 1000.0
+_AREA_FACTOR = 10.0
 
 
-def _stops(raw: ptg.gtfs.Feed, name: str) -> pd.DataFrame:
-    where = f"{name}/stops.txt"
-    stops = raw.stops
-    _require_columns(stops, ["stop_id", "stop_lat", "stop_lon"], where)
-    blank_id = stops["stop_id"].isna()
-    if blank_id.any():
-        raise FeedError(f"{where}: blank stop_id in row {_sample(stops, blank_id, stops.columns)}")
-    duplicated = stops["stop_id"].duplicated(keep=False)
-    if duplicated.any():
-        first = stops.loc[duplicated, "stop_id"].iloc[0]
-        rows = stops.loc[
-            stops["stop_id"] == first, ["stop_id", "stop_name", "stop_lat", "stop_lon"]
-        ]
-        raise FeedError(
-            f"{where}: duplicate stop_id {show_value(first)} in {len(rows)} rows "
-            f"{show_value(rows.head(3).to_dict('records'), 300)} "
-            f"({stops.loc[duplicated, 'stop_id'].nunique()} duplicated ids in all)"
-        )
+def _numbers(table: pd.DataFrame, column: str) -> tuple[pd.Series, pd.Series]:
+    """Column as float64 (blanks NaN) and the mask of values that are not numbers."""
+    values = pd.to_numeric(table[column], errors="coerce").astype("float64")
+    return values, values.isna() & table[column].notna()
+
+
+def _outside_area(lat: pd.Series, lon: pd.Series) -> np.ndarray:
+    """Stops far outside the area of the feed's other stops (see ``_AREA_MIN_KM``)."""
+    located = (lat.notna() & lon.notna()).to_numpy()
+    if located.sum() < 3:
+        return np.zeros(len(lat), dtype=bool)
+    phi, lam = np.radians(lat.to_numpy()), np.radians(lon.to_numpy())
+    phi0, lam0 = np.median(phi[located]), np.median(lam[located])
+    # Haversine distance to the median point, km.
+    h = np.sin((phi - phi0) / 2) ** 2 + np.cos(phi) * np.cos(phi0) * np.sin((lam - lam0) / 2) ** 2
+    km = 2 * 6371.0 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    limit = max(_AREA_MIN_KM, _AREA_FACTOR * float(np.median(km[located])))
+    return located & (km > limit)
+
+
+def _unlocate(
+    stops: pd.DataFrame, bad: np.ndarray, code: str, action: str, message: str, notices: Notices
+) -> None:
+    """Clear the coordinates of the ``bad`` stops in place; one stops.txt notice."""
+    columns = ["stop_id", "stop_name", "stop_lat", "stop_lon"]
+    notices.add(
+        code, "stops.txt", int(bad.sum()), action, message, example_row(stops, bad, columns)
+    )
+    stops.loc[bad, ["stop_lat", "stop_lon"]] = np.nan
+    stops.loc[bad, "cause"] = code
+
+
+def _coordinates(stops: pd.DataFrame, where: str, notices: Notices) -> pd.DataFrame:
+    """Parsed stop_lat/stop_lon; unusable ones cleared and their cause recorded."""
     key = ["stop_id", "stop_name"]
-    out = pd.DataFrame(
-        {
-            "stop_id": stops["stop_id"],
-            "stop_name": stops.get("stop_name", pd.Series(pd.NA, index=stops.index)),
-            "stop_lat": _to_number(stops, "stop_lat", where, key),
-            "stop_lon": _to_number(stops, "stop_lon", where, key),
-            "parent_station": stops.get("parent_station", pd.Series(np.nan, index=stops.index)),
-        }
-    )
-    location = stops.get("location_type", pd.Series(np.nan, index=stops.index))
-    out["location_type"] = (
-        _to_number(stops.assign(location_type=location), "location_type", where, key)
-        .fillna(0)
-        .astype("int64")
-    )
+    out = stops.assign(cause=pd.Series(np.nan, index=stops.index, dtype=object))
+    for column in ("stop_lat", "stop_lon"):
+        out[column], text = _numbers(stops, column)
+        if text.any():
+            _unlocate(
+                out,
+                text.to_numpy(),
+                "invalid_float",
+                "dropped",
+                f"{where}: column {column!r} has a non-numeric value "
+                f"{show_value(stops.loc[text, column].iloc[0])} in row "
+                f"{_sample(stops, text, [*key, column])}",
+                notices,
+            )
+    lat, lon = out["stop_lat"], out["stop_lon"]
+    checks = [
+        (
+            ((lat.abs() > 90) | (lon.abs() > 180)).to_numpy(),
+            "number_out_of_range",
+            "dropped",
+            f"{where}: stop_lat/stop_lon out of range in row",
+        ),
+        (
+            ((lat.abs() <= 1) & (lon.abs() <= 1)).to_numpy(),
+            "point_near_origin",
+            "repaired",
+            f"{where}: stop within one degree of (0, 0), treated as unlocated, row",
+        ),
+    ]
+    for bad, code, action, text in checks:
+        if bad.any():
+            sample = _sample(out, bad, ["stop_id", "stop_lat", "stop_lon"])
+            _unlocate(out, bad, code, action, f"{text} {sample}", notices)
+    far = _outside_area(out["stop_lat"], out["stop_lon"])
+    if far.any():
+        _unlocate(
+            out,
+            far,
+            "stop_outside_feed_area",
+            "repaired",
+            f"{where}: stop over {_AREA_MIN_KM:,.0f} km from the feed's other stops, treated "
+            f"as unlocated, row {_sample(out, far, ['stop_id', 'stop_lat', 'stop_lon'])}",
+            notices,
+        )
     return out
 
 
-def _check_coordinates(stops: pd.DataFrame, used: pd.Series, name: str) -> pd.DataFrame:
-    """Stops used by stop_times need coordinates; unused ones without are dropped."""
-    where = f"{name}/stops.txt"
-    bad_range = (stops["stop_lat"].abs() > 90) | (stops["stop_lon"].abs() > 180)
-    if bad_range.any():
-        raise FeedError(
-            f"{where}: stop_lat/stop_lon out of range in row "
-            f"{_sample(stops, bad_range, ['stop_id', 'stop_lat', 'stop_lon'])}"
+def _stops(
+    raw: ptg.gtfs.Feed, name: str, used: pd.Series, notices: Notices
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Stops with coordinates, and the notice code of each stop_id left unusable.
+
+    Blank ids are dropped; exact duplicate rows kept once; an id repeated with
+    different values dropped; coordinates that are not numbers, out of range, within
+    one degree of (0, 0) or far outside the feed's area cleared. Stops without
+    coordinates are dropped, with a ``stop_without_location`` notice when ``used``
+    (stop_ids of the date's stop_times) names them.
+    """
+    where, file = f"{name}/stops.txt", "stops.txt"
+    stops = raw.stops
+    _require_columns(stops, ["stop_id", "stop_lat", "stop_lon"], where)
+    shown = ["stop_id", "stop_name", "stop_lat", "stop_lon"]
+    blank_id = stops["stop_id"].isna()
+    stops = drop_rows(
+        stops,
+        blank_id,
+        notices,
+        "missing_required_field",
+        f"{where}: blank stop_id in row {_sample(stops, blank_id, stops.columns)}"
+        if blank_id.any()
+        else "",
+        shown,
+        file,
+    )
+    stops, repeated = dedupe(stops, "stop_id", notices, file, where)
+    if len(repeated):
+        first = repeated[0]
+        rows = stops.loc[stops["stop_id"] == first, [c for c in shown if c in stops.columns]]
+        stops = drop_rows(
+            stops,
+            _isin(stops["stop_id"], repeated),
+            notices,
+            "duplicate_key",
+            f"{where}: duplicate stop_id {show_value(first)} in {len(rows)} rows "
+            f"{show_value(rows.head(3).to_dict('records'), 300)} "
+            f"({len(repeated)} duplicated ids in all)",
+            shown,
+            file,
         )
-    no_xy = stops["stop_lat"].isna() | stops["stop_lon"].isna()
-    needed = no_xy & _isin(stops["stop_id"], used)
+    stops = stops.assign(stop_name=_column(stops, "stop_name", pd.NA))
+    out = _coordinates(stops, where, notices)
+    location, text = _numbers(
+        out.assign(location_type=_column(out, "location_type")), "location_type"
+    )
+    if text.any():
+        notices.add(
+            "invalid_integer",
+            file,
+            int(text.sum()),
+            "repaired",
+            f"{where}: column 'location_type' has a non-numeric value, read as 0 (a stop), "
+            f"row {_sample(out, text, ['stop_id', 'location_type'])}",
+            example_row(out, text.to_numpy(), ["stop_id", "location_type"]),
+        )
+    no_xy = (out["stop_lat"].isna() | out["stop_lon"].isna()).to_numpy()
+    needed = no_xy & out["cause"].isna().to_numpy() & _isin(out["stop_id"], used)
     if needed.any():
-        ids = stops.loc[needed, "stop_id"].tolist()
-        raise FeedError(
+        ids = out.loc[needed, "stop_id"].tolist()
+        _unlocate(
+            out,
+            needed,
+            "stop_without_location",
+            "dropped",
             f"{where}: {len(ids)} stop(s) used by stop_times.txt have no coordinates "
             f"(blank stop_lat/stop_lon): stop_id {show_value(ids, 200)}, e.g. row "
-            f"{_sample(stops, needed, ['stop_id', 'stop_name', 'stop_lat', 'stop_lon'])}"
+            f"{_sample(out, needed, shown)}",
+            notices,
         )
-    unknown = ~_isin(used, stops["stop_id"])
-    if unknown.any():
-        raise FeedError(
-            f"{name}/stop_times.txt: stop_id {show_value(used[unknown].iloc[0])} "
-            f"is not in stops.txt ({unknown.sum()} such stop_times rows)"
-        )
-    return stops[~no_xy].reset_index(drop=True)
+    causes = pd.concat(
+        [
+            pd.Series("duplicate_key", index=pd.Index(repeated, dtype=object), dtype=object),
+            out.loc[out["cause"].notna()].set_index("stop_id")["cause"],
+        ]
+    )
+    kept = out[~no_xy]
+    table = pd.DataFrame(
+        {
+            "stop_id": kept["stop_id"],
+            "stop_name": kept["stop_name"],
+            "stop_lat": kept["stop_lat"],
+            "stop_lon": kept["stop_lon"],
+            "parent_station": _column(kept, "parent_station"),
+            "location_type": location[~no_xy].fillna(0).astype("int64"),
+        }
+    ).reset_index(drop=True)
+    return table, causes
 
 
-def _stop_times(table: pd.DataFrame, name: str) -> pd.DataFrame:
-    """stop_times of the date, parsed, sorted and checked; times float with NaN blanks."""
+def _stop_sequence(table: pd.DataFrame, where: str, notices: Notices) -> pd.DataFrame:
+    """stop_times rows with a whole stop_sequence >= 0; other trips dropped."""
+    key = ["trip_id", "stop_sequence", "stop_id"]
+    sequence, text = _numbers(table, "stop_sequence")
+    if text.any():
+        table = drop_trips(
+            table,
+            text,
+            notices,
+            "invalid_integer",
+            f"{where}: column 'stop_sequence' has a non-numeric value "
+            f"{show_value(table.loc[text, 'stop_sequence'].iloc[0])} in row "
+            f"{_sample(table, text, key)}",
+            key,
+        )
+        sequence = sequence[table.index]
+    bad = sequence.isna() | (sequence % 1 != 0) | (sequence < 0)
+    if bad.any():
+        table = drop_trips(
+            table,
+            bad,
+            notices,
+            "invalid_integer" if sequence[bad].isna().all() else "number_out_of_range",
+            f"{where}: column 'stop_sequence' must be a whole number >= 0, row "
+            f"{_sample(table, bad, key)}",
+            key,
+        )
+        sequence = sequence[table.index]
+    return table.assign(stop_sequence=sequence.astype("int64"))
+
+
+def _stop_times(table: pd.DataFrame, name: str, notices: Notices) -> pd.DataFrame:
+    """stop_times of the date, parsed and sorted; times float with NaN blanks.
+
+    Trips with an unparseable stop_sequence or time, or a stop_sequence repeated
+    with different values, are dropped; exact duplicate rows are kept once.
+    """
     where = f"{name}/stop_times.txt"
     _require_columns(
         table, ["trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence"], where
     )
     key = ["trip_id", "stop_sequence", "stop_id"]
-    sequence = _to_number(table, "stop_sequence", where, key)
-    bad = sequence.isna() | (sequence % 1 != 0) | (sequence < 0)
-    if bad.any():
-        raise FeedError(
-            f"{where}: column 'stop_sequence' must be a whole number >= 0, row "
-            f"{_sample(table, bad, key)}"
-        )
+    table = _stop_sequence(table, where, notices)
+    times = {}
+    for column in ("arrival_time", "departure_time"):
+        seconds, bad, message = _times_checked(table, column, where, key)
+        times[column] = pd.Series(seconds, index=table.index)
+        if bad.any():
+            table = drop_trips(table, bad, notices, "invalid_time", message, [*key, column])
+    if "shape_dist_traveled" in table.columns:
+        distance, text = _numbers(table, "shape_dist_traveled")
+        distance[text] = np.nan  # not a number: interpolate by straight-line distance
+    else:
+        distance = pd.Series(np.nan, index=table.index)
     out = pd.DataFrame(
         {
             "trip_id": table["trip_id"].to_numpy(),
             "stop_id": table["stop_id"].to_numpy(),
-            "stop_sequence": sequence.to_numpy().astype("int64"),
-            "arrival_time": _parse_times(table, "arrival_time", where, key),
-            "departure_time": _parse_times(table, "departure_time", where, key),
+            "stop_sequence": table["stop_sequence"].to_numpy(),
+            **{c: t.reindex(table.index).to_numpy() for c, t in times.items()},
+            "shape_dist_traveled": distance.to_numpy(),
         }
     )
-    if "shape_dist_traveled" in table.columns:
-        out["shape_dist_traveled"] = _to_number(table, "shape_dist_traveled", where, key).to_numpy()
-    else:
-        out["shape_dist_traveled"] = np.nan
     out = out.sort_values(["trip_id", "stop_sequence"], kind="stable", ignore_index=True)
-    repeated = out.duplicated(["trip_id", "stop_sequence"], keep=False)
+    return _repeated_sequence(out, where, notices)
+
+
+def _same_as_previous(out: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Rows equal to the row before them in every column (NaN equals NaN)."""
+    same = np.ones(max(len(out) - 1, 0), dtype=bool)
+    for column in columns:
+        values = out[column].to_numpy()
+        equal = values[1:] == values[:-1]
+        if values.dtype.kind == "f":
+            equal |= np.isnan(values[1:]) & np.isnan(values[:-1])
+        same &= equal
+    return np.concatenate([[False], same]) if len(out) else np.zeros(0, dtype=bool)
+
+
+def _repeated_sequence(out: pd.DataFrame, where: str, notices: Notices) -> pd.DataFrame:
+    """Keep exact duplicate rows once; drop trips repeating a stop_sequence otherwise."""
+    repeated = _same_as_previous(out, ["trip_id", "stop_sequence"])
+    if not repeated.any():
+        return out
+    exact = repeated & _same_as_previous(out, list(out.columns))
+    if exact.any():
+        notices.add(
+            "duplicate_key",
+            "stop_times.txt",
+            int(exact.sum()),
+            "repaired",
+            f"{where}: {int(exact.sum())} rows repeat another row exactly (kept once), e.g. "
+            f"{_sample(out, exact, ['trip_id', 'stop_sequence', 'stop_id'])}",
+            example_row(out, exact, ["trip_id", "stop_sequence", "stop_id", "arrival_time"]),
+        )
+        out = out[~exact].reset_index(drop=True)
+        repeated = _same_as_previous(out, ["trip_id", "stop_sequence"])
     if repeated.any():
-        raise FeedError(
+        repeated |= np.concatenate([repeated[1:], [False]])  # show both rows
+        out = drop_trips(
+            out,
+            repeated,
+            notices,
+            "duplicate_key",
             f"{where}: stop_sequence must increase strictly along a trip, but trip "
             f"{show_value(out.loc[repeated, 'trip_id'].iloc[0])} repeats stop_sequence "
             f"{out.loc[repeated, 'stop_sequence'].iloc[0]}: row "
-            f"{_sample(out, repeated, ['trip_id', 'stop_sequence', 'stop_id'])}"
-        )
+            f"{_sample(out, repeated, ['trip_id', 'stop_sequence', 'stop_id'])}",
+            ["trip_id", "stop_sequence", "stop_id"],
+        ).reset_index(drop=True)
     return out
 
 
-def _trips(table: pd.DataFrame, name: str) -> pd.DataFrame:
-    where = f"{name}/trips.txt"
+def _trips(
+    table: pd.DataFrame,
+    name: str,
+    route_ids: np.ndarray,
+    defined: np.ndarray,
+    active: np.ndarray,
+    date_services: list,
+    notices: Notices,
+) -> pd.DataFrame:
+    """Every usable trip of trips.txt, parsed.
+
+    Dropped: ids repeated with different values, a route_id missing from routes.txt
+    (``route_ids``) or a service_id missing from the calendar files (``defined``)
+    (``foreign_key_violation``), and services that run on no date (not in ``active``).
+    ``date_services`` run on the service date: trips dropped there are counted.
+    """
+    where, file = f"{name}/trips.txt", "trips.txt"
     _require_columns(table, ["route_id", "service_id", "trip_id"], where)
-    duplicated = table["trip_id"].duplicated(keep=False)
-    if duplicated.any():
-        raise FeedError(
-            f"{where}: duplicate trip_id {show_value(table.loc[duplicated, 'trip_id'].iloc[0])}"
+    table, repeated = dedupe(table, "trip_id", notices, file, where)
+    on_date = _isin(table["service_id"], date_services)
+
+    def drop(bad: np.ndarray, code: str, message: str) -> pd.DataFrame:
+        bad = np.asarray(bad)
+        if not bad.any():
+            return table
+        notices.add(
+            code,
+            file,
+            int(bad.sum()),
+            "dropped",
+            message,
+            example_row(table, bad, ["trip_id", "route_id", "service_id"]),
+            trips_dropped=int(table.loc[bad & on_date[table.index], "trip_id"].nunique()),
         )
-    direction = _to_number(
-        table.assign(direction_id=_column(table, "direction_id")),
-        "direction_id",
-        where,
-        ["trip_id"],
+        return table[~bad]
+
+    bad = _isin(table["trip_id"], repeated)
+    if bad.any():
+        table = drop(
+            bad,
+            "duplicate_key",
+            f"{where}: duplicate trip_id {show_value(table.loc[bad, 'trip_id'].iloc[0])}",
+        )
+    bad = ~_isin(table["route_id"], route_ids)
+    if bad.any():
+        table = drop(
+            bad,
+            "foreign_key_violation",
+            f"{where}: route_id {show_value(table.loc[bad, 'route_id'].iloc[0])} is not in "
+            f"routes.txt ({int(bad.sum())} such trips), e.g. row "
+            f"{_sample(table, bad, ['trip_id', 'route_id'])}",
+        )
+    for code, runs, text in (
+        ("foreign_key_violation", defined, "is in neither calendar.txt nor calendar_dates.txt"),
+        ("service_never_active", active, "runs on no date of the calendar"),
+    ):
+        bad = ~_isin(table["service_id"], runs)
+        if bad.any():
+            table = drop(
+                bad,
+                code,
+                f"{where}: service_id {show_value(table.loc[bad, 'service_id'].iloc[0])} "
+                f"{text} ({int(bad.sum())} such trips)",
+            )
+    direction, text = _numbers(
+        table.assign(direction_id=_column(table, "direction_id")), "direction_id"
     )
+    if text.any():
+        notices.add(
+            "invalid_integer",
+            file,
+            int(text.sum()),
+            "repaired",
+            f"{where}: column 'direction_id' has a non-numeric value, read as unknown (-1), "
+            f"row {_sample(table, text, ['trip_id', 'direction_id'])}",
+            example_row(table, text.to_numpy(), ["trip_id", "direction_id"]),
+        )
     return pd.DataFrame(
         {
             "trip_id": table["trip_id"],
@@ -138,19 +395,73 @@ def _trips(table: pd.DataFrame, name: str) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def _agencies_routes(view: ptg.gtfs.Feed, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    agency, routes = view.agency, view.routes
-    where = f"{name}/routes.txt"
+def _routes(
+    raw: ptg.gtfs.Feed, name: str, date_trips: pd.DataFrame, notices: Notices
+) -> pd.DataFrame:
+    """Every route of routes.txt with a usable route_type and at least one trip.
+
+    Routes with a blank or non-numeric route_type are dropped with their trips
+    (``date_trips``: the raw trips of the service date, to count them); routes
+    without any trip in trips.txt are dropped as ``unused_route``.
+    """
+    where, file = f"{name}/routes.txt", "routes.txt"
+    routes = raw.routes
     _require_columns(routes, ["route_id", "route_type"], where)
+    routes, repeated = dedupe(routes, "route_id", notices, file, where)
+    route_type, text = _numbers(routes, "route_type")
+    duplicated = _isin(routes["route_id"], repeated)
+    checks = (
+        ("duplicate_key", duplicated, "duplicate route_id"),
+        ("invalid_integer", text.to_numpy() & ~duplicated, "non-numeric route_type"),
+        (
+            "missing_required_field",
+            (route_type.isna() & ~text).to_numpy() & ~duplicated,
+            "blank route_type",
+        ),
+    )
+    dropped = np.zeros(len(routes), dtype=bool)
+    for code, bad, message in checks:
+        if bad.any():
+            lost = _isin(date_trips["route_id"], routes.loc[bad, "route_id"])
+            notices.add(
+                code,
+                file,
+                int(bad.sum()),
+                "dropped",
+                f"{where}: {message}, row {_sample(routes, bad, ['route_id', 'route_type'])}",
+                example_row(routes, bad, ["route_id", "route_short_name", "route_type"]),
+                trips_dropped=int(date_trips.loc[lost, "trip_id"].nunique()),
+            )
+            dropped |= bad
+    routes, route_type = routes[~dropped], route_type[~dropped]
+    unused = ~_isin(routes["route_id"], raw.trips["route_id"])
+    routes = drop_rows(
+        routes,
+        unused,
+        notices,
+        "unused_route",
+        f"{where}: {int(unused.sum())} routes have no trips in trips.txt, e.g. "
+        f"{_sample(routes, unused, ['route_id', 'route_short_name'])}"
+        if unused.any()
+        else "",
+        ["route_id", "route_short_name", "route_long_name"],
+        file,
+    )
+    return routes.assign(route_type=route_type[routes.index].astype("int64"))
+
+
+def _agencies_routes(
+    raw: ptg.gtfs.Feed, routes: pd.DataFrame, trips: pd.DataFrame, name: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Agencies and routes of the service date's ``trips`` (as partridge prunes them)."""
+    routes = routes[_isin(routes["route_id"], trips["route_id"])]
+    agency = raw.agency
+    if "agency_id" in agency.columns and "agency_id" in routes.columns:
+        agency = agency[agency["agency_id"].isin(routes["agency_id"])]
     agency_id = _column(agency, "agency_id").fillna(name)
     agencies = pd.DataFrame(
         {"agency_id": agency_id, "agency_name": _column(agency, "agency_name")}
     ).reset_index(drop=True)
-    route_type = _to_number(routes, "route_type", where, ["route_id", "route_type"])
-    if route_type.isna().any():
-        raise FeedError(
-            f"{where}: blank route_type, row {_sample(routes, route_type.isna(), ['route_id'])}"
-        )
     # A single-agency feed may leave agency_id blank.
     default = agencies["agency_id"].iloc[0] if len(agencies) == 1 else np.nan
     routes = pd.DataFrame(
@@ -159,7 +470,7 @@ def _agencies_routes(view: ptg.gtfs.Feed, name: str) -> tuple[pd.DataFrame, pd.D
             "agency_id": _column(routes, "agency_id").astype(object).fillna(default),
             "route_short_name": _column(routes, "route_short_name"),
             "route_long_name": _column(routes, "route_long_name"),
-            "route_type": route_type.astype("int64"),
+            "route_type": routes["route_type"],
         }
     ).reset_index(drop=True)
     return agencies, routes

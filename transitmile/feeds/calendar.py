@@ -76,6 +76,7 @@ def _service_days(raw: ptg.gtfs.Feed, name: str) -> pd.DataFrame:
 
 def _trip_counts(raw: ptg.gtfs.Feed, name: str) -> pd.Series:
     """Trips (rows of trips.txt) running on each date, indexed by date."""
+    _require_columns(raw.trips, ["trip_id", "service_id"], f"{name}/trips.txt")
     days = _service_days(raw, name)
     per_service = raw.trips.groupby("service_id").size().rename("trips")
     counts = days.join(per_service, on="service_id").fillna({"trips": 0})

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
+from .notices import empty_notices
 
 
 @dataclass
@@ -21,11 +23,15 @@ class FeedSource:
         The zip file or folder as given.
     sha256 : str
         Of the zip, or of the sorted member files for a folder.
+    notice_counts : dict
+        Its validator notices by severity (``errors, warnings, infos``) and action
+        (``repaired, dropped, kept``), and ``trips_dropped`` on the service date.
     """
 
     name: str
     path: Path
     sha256: str
+    notice_counts: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -53,6 +59,12 @@ class Feed:
         with only one of the two times copies it to the other and is not interpolated.
     transfers : DataFrame
         ``from_stop_id, to_stop_id, transfer_type, min_transfer_time`` (may be empty).
+    notices : DataFrame
+        What loading found wrong and did about it, one row per problem and file:
+        ``feed, code`` (GTFS validator notice code), ``severity`` (error / warning /
+        info), ``file, count`` (rows of that file), ``action`` (repaired / dropped /
+        kept), ``trips_dropped`` (trips of the date removed), ``example`` (an offending
+        row) and ``message``. Empty for a clean feed.
     """
 
     service_date: datetime.date
@@ -63,3 +75,4 @@ class Feed:
     trips: pd.DataFrame
     stop_times: pd.DataFrame
     transfers: pd.DataFrame
+    notices: pd.DataFrame = field(default_factory=empty_notices)

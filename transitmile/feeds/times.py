@@ -7,15 +7,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import FeedError, show_value
-from ._parse import _isin, _parse_times, _require_columns, _sample, _to_number
-
-
-def _trip_bounds(trip_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Boolean masks of the first and the last row of each trip (rows sorted by trip)."""
-    change = trip_id[1:] != trip_id[:-1]
-    first = np.concatenate([[True], change])
-    last = np.concatenate([change, [True]])
-    return first, last
+from ._parse import _isin, _parse_times, _require_columns, _sample, _to_number, _trip_bounds
+from ._repair import drop_trips
+from .notices import Notices, example_row
 
 
 def _cumulative(values: np.ndarray, first: np.ndarray) -> np.ndarray:
@@ -50,46 +44,106 @@ def _distance_along(st: pd.DataFrame, stops: pd.DataFrame, first: np.ndarray) ->
     return np.where(whole_trip, shape, straight)
 
 
-def _complete_times(st: pd.DataFrame, stops: pd.DataFrame, name: str) -> pd.DataFrame:
+def _check_times(
+    st: pd.DataFrame, where: str, notices: Notices
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Fill one-sided blanks; drop trips whose edges lack times or whose times go back.
+
+    Returns the rows kept and their arrival and departure times (float, NaN blank).
+    """
+    columns = ["trip_id", "stop_sequence", "stop_id", "arrival_time", "departure_time"]
+    arrival = st["arrival_time"].to_numpy("float64")
+    departure = st["departure_time"].to_numpy("float64")
+    st = st.assign(
+        arrival_time=np.where(np.isnan(arrival), departure, arrival),
+        departure_time=np.where(np.isnan(departure), arrival, departure),
+    )
+    trip_id = st["trip_id"].to_numpy()
+    first, last = _trip_bounds(trip_id)
+    open_end = (first | last) & st["arrival_time"].isna().to_numpy()
+    if open_end.any():
+        st = drop_trips(
+            st,
+            open_end,
+            notices,
+            "missing_trip_edge",
+            f"{where}: the first and last stop of a trip need arrival/departure times; "
+            f"trip {show_value(trip_id[open_end][0])} has none at its "
+            f"{'first' if first[open_end][0] else 'last'} stop, row "
+            f"{_sample(st, open_end, columns[:4])}",
+            columns,
+        ).reset_index(drop=True)
+        trip_id = st["trip_id"].to_numpy()
+        first, _ = _trip_bounds(trip_id)
+    arrival = st["arrival_time"].to_numpy()
+    departure = st["departure_time"].to_numpy()
+    timed = np.flatnonzero(~np.isnan(arrival))
+    gap = np.zeros(len(st), dtype=bool)
+    same_trip = ~first[timed[1:]] & (trip_id[timed[1:]] == trip_id[timed[:-1]])
+    gap[timed[1:]] = same_trip & (arrival[timed[1:]] < departure[timed[:-1]])
+    for code, bad in (
+        ("stop_time_with_departure_before_arrival_time", departure < arrival),
+        ("stop_time_with_arrival_before_previous_departure_time", gap),
+    ):
+        bad = bad[st.index.to_numpy()] if len(bad) != len(st) else bad
+        if bad.any():
+            st = drop_trips(
+                st,
+                bad,
+                notices,
+                code,
+                f"{where}: times go backwards along trip "
+                f"{show_value(st['trip_id'].to_numpy()[bad][0])} (departure before arrival, or "
+                f"arrival before the previous stop's departure), row {_sample(st, bad, columns)}",
+                columns,
+            )
+    if len(st) != len(arrival):
+        arrival, departure = arrival[st.index], departure[st.index]
+        st = st.reset_index(drop=True)
+    return st, arrival.copy(), departure.copy()
+
+
+def _check_distances(st: pd.DataFrame, where: str, notices: Notices) -> None:
+    """Report trips whose shape_dist_traveled decreases (interpolated by straight lines)."""
+    shape = st["shape_dist_traveled"].to_numpy("float64")
+    if np.isnan(shape).all():
+        return
+    step = np.diff(shape, prepend=np.nan)
+    step[_trip_bounds(st["trip_id"].to_numpy())[0]] = np.nan
+    decreasing = step < 0
+    if decreasing.any():
+        columns = ["trip_id", "stop_sequence", "stop_id", "shape_dist_traveled"]
+        notices.add(
+            "decreasing_or_equal_stop_time_distance",
+            "stop_times.txt",
+            int(decreasing.sum()),
+            "repaired",
+            f"{where}: shape_dist_traveled decreases along "
+            f"{st.loc[decreasing, 'trip_id'].nunique()} trips (their blank times are "
+            f"interpolated by straight-line distance instead), row "
+            f"{_sample(st, decreasing, columns)}",
+            example_row(st, decreasing, columns),
+        )
+
+
+def _complete_times(
+    st: pd.DataFrame, stops: pd.DataFrame, name: str, notices: Notices
+) -> pd.DataFrame:
     """Fill blank times: one-sided blanks from the other side, then interpolation.
 
     A stop with neither time gets a time interpolated between the surrounding timed
     stops of its trip, in proportion to the distance along the trip
     (:func:`_distance_along`); where the two timed stops are at the same distance,
     in proportion to the number of stops. Interpolated times are rounded to the second.
+    Trips whose first or last stop has no time, or whose times go backwards, are
+    dropped (:func:`_check_times`).
     """
     where = f"{name}/stop_times.txt"
-    arrival = st["arrival_time"].to_numpy("float64").copy()
-    departure = st["departure_time"].to_numpy("float64").copy()
-    arrival = np.where(np.isnan(arrival), departure, arrival)
-    departure = np.where(np.isnan(departure), arrival, departure)
+    st, arrival, departure = _check_times(st, where, notices)
+    _check_distances(st, where, notices)
     timed = ~np.isnan(arrival)
     trip_id = st["trip_id"].to_numpy()
-    first, last = _trip_bounds(trip_id)
-    open_end = (first | last) & ~timed
-    if open_end.any():
-        raise FeedError(
-            f"{where}: the first and last stop of a trip need arrival/departure times; "
-            f"trip {show_value(trip_id[open_end][0])} has none at its "
-            f"{'first' if first[open_end][0] else 'last'} stop, row "
-            f"{_sample(st, open_end, ['trip_id', 'stop_sequence', 'stop_id', 'arrival_time'])}"
-        )
-    backwards = departure < arrival
-    timed_positions = np.flatnonzero(timed)
-    gap = np.zeros(len(st), dtype=bool)
-    previous_departure = departure[timed_positions[:-1]]
-    same_trip = ~first[timed_positions[1:]] & (
-        trip_id[timed_positions[1:]] == trip_id[timed_positions[:-1]]
-    )
-    gap[timed_positions[1:]] = same_trip & (arrival[timed_positions[1:]] < previous_departure)
-    backwards |= gap
-    if backwards.any():
-        raise FeedError(
-            f"{where}: times go backwards along trip {show_value(trip_id[backwards][0])} "
-            f"(departure before arrival, or arrival before the previous stop's departure), row "
-            f"{_sample(st, backwards, ['trip_id', 'stop_sequence', 'arrival_time', 'departure_time'])}"
-        )
-
+    first, _ = _trip_bounds(trip_id)
     interpolated = ~timed
     if interpolated.any():
         position = np.arange(len(st))
