@@ -85,3 +85,53 @@ def test_gap_map_interactive_layers_and_offline_guard(first_mile):
     assert "if (window.L) {" in page and plots.OFFLINE_MESSAGE[:40] in page
     frame = plots.interactive_map(fmap)._repr_html_()
     assert frame.startswith("<iframe srcdoc=") and "Make this Notebook Trusted" not in frame
+
+
+@pytest.fixture
+def comparison():
+    """A compare_scenarios-shaped table: the baseline and two scenarios, one failed."""
+    return pd.DataFrame({
+        "scenario": ["baseline", "shuttle", "links"],
+        "error": [None, None, "StudyError: broken"],
+        "residents_in_gap": [500.0, 300.0, np.nan],
+        "time_saved_person_min_per_weekday": [np.nan, 1234.4, np.nan],
+        "annualised_cost": [np.nan, 100_000.0, np.nan],
+        "annual_time_savings_value": [np.nan, 150_000.0, np.nan],
+        "benefit_cost_ratio": [np.nan, 1.5, np.nan],
+    })  # fmt: skip
+
+
+def test_scenario_table_headings_carry_units(comparison):
+    table = plots.scenario_table(comparison, "BRL")
+    assert list(table.index) == ["baseline", "shuttle", "links"]
+    assert table.loc["shuttle", "time saved (person-min per weekday)"] == 1234.0
+    assert table.loc["shuttle", "annualised cost (BRL per year)"] == 100_000.0
+    assert table.loc["shuttle", "benefit-cost ratio"] == 1.5
+    assert table.loc["links", "error"] == "StudyError: broken"
+
+
+def test_scenario_bars_leave_out_the_baseline_and_mark_the_reference(comparison):
+    ax = plots.plot_scenario_bars(
+        comparison, "benefit_cost_ratio", label="benefit-cost ratio", title="t", reference=1.0
+    )
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["shuttle", "links"]
+    assert sorted(p.get_width() for p in ax.patches) == [0.0, 1.5]  # a failed scenario: 0
+    assert ax.get_lines()[-1].get_xdata()[0] == 1.0
+
+
+def test_intervention_shapes_place_a_shuttle_through_its_stops():
+    from transitmile.scenarios import parse_scenarios
+
+    scenarios = parse_scenarios(
+        [{"name": "loop", "notes": "", "interventions": [{
+            "type": "shuttle", "name": "l", "headway_min": 10, "start": "06:00", "end": "22:00",
+            "speed_kmh": 15, "stops": ["s1", {"name": "x", "lon": -51.2, "lat": -30.0}],
+        }]}],
+        base_dir=".",
+    )  # fmt: skip
+    stops = gpd.GeoDataFrame(
+        {"id": ["s1"]}, geometry=gpd.points_from_xy([-51.1], [-30.1]), crs=4326
+    )
+    shapes = plots.intervention_shapes(scenarios, stops)
+    assert list(shapes["scenario"]) == ["loop"] and list(shapes["type"]) == ["shuttle"]
+    assert list(shapes.geometry.iloc[0].coords) == [(-51.1, -30.1), (-51.2, -30.0)]

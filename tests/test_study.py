@@ -183,3 +183,21 @@ def test_a_rerun_skips_unchanged_notebooks_unless_forced(study_dir):
 def test_with_code_shows_the_code(study_dir):
     run_study(study_dir / "tiny.yml", study_dir / "r", with_code=True, only=["01_ok"])
     assert "NOISE ON STDERR" in (study_dir / "r" / "tiny" / "01_ok.html").read_text()  # the code
+
+
+def test_origin_sample_is_seeded_and_keeps_the_input_order():
+    import geopandas as gpd
+
+    from transitmile.study import origin_sample
+
+    points = gpd.GeoDataFrame(
+        {"id": [f"p{i}" for i in range(50)]},
+        geometry=gpd.points_from_xy(range(50), range(50)),
+        crs=4326,
+    )
+    first, again = origin_sample(points, 10), origin_sample(points, 10)
+    assert list(first["id"]) == list(again["id"]) and len(first) == 10
+    assert list(first.index) == sorted(first.index)
+    assert first.attrs["sample"] == "a seeded sample of 10 of 50"
+    assert origin_sample(points, None).attrs["sample"] == "all 50"
+    assert len(origin_sample(points, 500)) == 50
