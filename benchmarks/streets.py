@@ -16,7 +16,12 @@ import geopandas as gpd
 import pandas as pd
 
 from transitmile.data import fetch_dataset, fetch_file
-from transitmile.streets import build_street_graph, snap_points, street_travel_times
+from transitmile.streets import (
+    DEFAULT_SPEED_KMH,
+    build_street_graph,
+    snap_points,
+    street_travel_times,
+)
 
 
 def timed(label: str, func, *args, repeat: int = 3, **kwargs):
@@ -59,7 +64,7 @@ def main() -> None:
         f"Porto Alegre: {pbf.name} ({pbf.stat().st_size / 1e6:.1f} MB), "
         f"{len(cells)} hexgrid cells, {len(stops)} stops (EPTC + Trensurb)"
     )
-    for mode in ("walk", "bike"):
+    for mode in ("WALK", "BICYCLE"):
         print(f"\n{mode}")
         graph = timed("parse + build graph", build_street_graph, pbf, mode, progress=False)
         print(
@@ -78,7 +83,7 @@ def main() -> None:
             f"stops {snapped_stops.snapped.mean():.1%} "
             f"({snapped_stops.snapped.sum()}/{len(stops)})"
         )
-        speed = 3.6 if mode == "walk" else 12.0
+        speed = DEFAULT_SPEED_KMH[mode]
         for label, a, b, limit in [
             ("cells x cells, 30 min", snapped_cells, snapped_cells, 1800),
             ("cells x cells, 60 min", snapped_cells, snapped_cells, 3600),

@@ -23,7 +23,7 @@ import pytest
 
 from transitmile import settings
 from transitmile.engines import java as java_mod
-from transitmile.engines import r5
+from transitmile.engines import r5, r5_environment
 from transitmile.engines.request import MODES, make_request
 from transitmile.errors import EngineUnavailableError, RoutingError
 
@@ -224,7 +224,7 @@ def test_r5py_config_file_classpath(java21, clean_env):
 
 
 def test_r5py_cache_jar_is_checked_against_r5pys_sha256(java21, clean_env):
-    name, digest = r5._r5py_jar_spec(r5._r5py_package_dir())
+    name, digest = r5_environment._r5py_jar_spec(r5_environment._r5py_package_dir())
     assert name.endswith(".jar") and len(digest) == 64
     cached = clean_env / "cache" / "r5py" / name
     cached.parent.mkdir(parents=True)
@@ -444,7 +444,7 @@ def test_what_r5_cannot_model_is_refused(params, message):
 
 def test_every_transitmile_mode_is_an_r5py_transport_mode():
     # read r5py's enum from its source: importing it would start a JVM
-    source = (r5._r5py_package_dir() / "r5" / "transport_mode.py").read_text()
+    source = (r5_environment._r5py_package_dir() / "r5" / "transport_mode.py").read_text()
     for mode in MODES:
         assert f'    {mode} = "{mode}"' in source
 

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from shapely.geometry import LineString, Point
 
+from transitmile.engines.frame import result_frame
 from transitmile.errors import RoutingError
-from transitmile.routing import _frame, _min_tables, check_points
-from transitmile.streets import SparseTimes
+from transitmile.routing import check_points
+from transitmile.sparse import SparseTimes, min_tables
 
 
 def points(ids, crs="EPSG:4326"):
@@ -22,7 +23,7 @@ def test_frame_names_columns_like_r5py():
     o, d = points(["a", "b"]), points(["a", "c", "d"])
     minutes = np.arange(12, dtype=float).reshape(2, 3, 2)
     minutes[1, 2, :] = np.nan
-    frame = _frame(o, d, minutes, (25, 75), None)
+    frame = result_frame(o, d, minutes, (25, 75), None)
     assert list(frame.columns) == ["from_id", "to_id", "travel_time_p25", "travel_time_p75"]
     assert list(frame["from_id"]) == ["a", "a", "a", "b", "b", "b"]
     assert list(frame["to_id"]) == ["a", "c", "d", "a", "c", "d"]
@@ -30,29 +31,29 @@ def test_frame_names_columns_like_r5py():
     assert frame["travel_time_p25"].tolist()[:3] == [0.0, 2.0, 4.0]
     assert frame["travel_time_p75"].tolist()[3:5] == [7.0, 9.0]
     assert np.isnan(frame["travel_time_p75"].iloc[5])
-    median_only = _frame(o, d, minutes[:, :, :1], (50,), None)
+    median_only = result_frame(o, d, minutes[:, :, :1], (50,), None)
     assert list(median_only.columns) == ["from_id", "to_id", "travel_time"]
-    one_other = _frame(o, d, minutes[:, :, :1], (75,), None)
+    one_other = result_frame(o, d, minutes[:, :, :1], (75,), None)
     assert list(one_other.columns) == ["from_id", "to_id", "travel_time_p75"]
 
 
 def test_frame_zeroes_exactly_the_pairs_of_a_point_with_itself():
     # Destinations shared with the origins in another order, plus one of their own.
     o, d = points([10, 20, 30]), points([30, 40, 10])
-    frame = _frame(o, d, np.full((3, 3, 1), 5.0), (50,), None)
+    frame = result_frame(o, d, np.full((3, 3, 1), 5.0), (50,), None)
     assert list(frame["from_id"]) == [10, 10, 10, 20, 20, 20, 30, 30, 30]
     assert list(frame["to_id"]) == [30, 40, 10] * 3
     assert frame["travel_time"].tolist() == [5.0, 5.0, 0.0, 5.0, 5.0, 5.0, 0.0, 5.0, 5.0]
     # object ids stay object (no inference to a string dtype)
     o_obj = points(["x", "y"]).astype({"id": object})
-    frame = _frame(o_obj, o_obj, np.full((2, 2, 1), 5.0), (50,), None)
+    frame = result_frame(o_obj, o_obj, np.full((2, 2, 1), 5.0), (50,), None)
     assert frame["from_id"].dtype == object and frame["to_id"].dtype == object
     assert frame["travel_time"].tolist() == [0.0, 5.0, 5.0, 0.0]
 
 
 def test_frame_keeps_integer_id_dtype():
     o = points([10, 20])
-    frame = _frame(o, o, np.ones((2, 2, 1)), (50,), None)
+    frame = result_frame(o, o, np.ones((2, 2, 1)), (50,), None)
     assert frame["from_id"].dtype == o["id"].dtype
     assert frame["travel_time"].dtype == "float64"
 
@@ -65,7 +66,7 @@ def test_min_tables_takes_pairwise_minimum_including_zero_times():
     b = SparseTimes(
         np.array([0, 1, 2]), np.array([2, 1], np.int32), np.array([3, 9], np.int32), (2, 3)
     )
-    both = _min_tables([a, b], None)
+    both = min_tables([a, b], None)
     dense = both.to_dense(fill=np.inf)
     expected = np.array([[5, np.inf, 0], [np.inf, 7, np.inf]])
     np.testing.assert_array_equal(dense, expected)

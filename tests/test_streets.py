@@ -438,8 +438,8 @@ def sample_points(poa, n_cells: int, n_stops: int, seed: int) -> gpd.GeoDataFram
     return gpd.GeoDataFrame(picked, geometry="geometry", crs="EPSG:4326")
 
 
-def networkx_times(graph, origins: Snapped, targets: Snapped, speed_kmh, max_time_s):
-    """Oracle: the same snap legs and street pieces, searched by networkx."""
+def _oracle_graph(graph, origins: Snapped, targets: Snapped) -> nx.DiGraph:
+    """The street pieces, snap legs and same-edge links, as a networkx graph."""
     net = nx.DiGraph()
 
     def link(a, b, metres):
@@ -453,6 +453,12 @@ def networkx_times(graph, origins: Snapped, targets: Snapped, speed_kmh, max_tim
                 link(row.u, row.v, row.length)
             if row.backward:
                 link(row.v, row.u, row.length)
+    _link_snap_legs(graph, origins, targets, link)
+    return net
+
+
+def _link_snap_legs(graph, origins: Snapped, targets: Snapped, link) -> None:
+    """Snap legs leaving the origins and reaching the targets, and same-edge links."""
     forward = graph.edges["forward"].to_numpy()
     backward = graph.edges["backward"].to_numpy()
     for i in np.flatnonzero(origins.snapped):
@@ -474,6 +480,11 @@ def networkx_times(graph, origins: Snapped, targets: Snapped, speed_kmh, max_tim
                 link(("from", i), ("to", j), metres)
             if (origins.x[i], origins.y[i]) == (targets.x[j], targets.y[j]):
                 link(("from", i), ("to", j), 0.0)
+
+
+def networkx_times(graph, origins: Snapped, targets: Snapped, speed_kmh, max_time_s):
+    """Oracle: the same snap legs and street pieces, searched by networkx."""
+    net = _oracle_graph(graph, origins, targets)
     speed = speed_kmh / 3.6
     times = np.full((len(origins), len(targets)), np.inf)
     for i in np.flatnonzero(origins.snapped):

@@ -16,7 +16,9 @@ import pytest
 
 import transitmile as tm
 from transitmile import settings
+from transitmile.engines.access import AccessService
 from transitmile.errors import RoutingError
+from transitmile.sparse import sparse_times_from_dense
 from transitmile.streets import UnsnappedPointsWarning
 
 from .gtfs_builder import write_feed
@@ -241,7 +243,7 @@ def test_headway_based_bus_is_used_with_an_uncertain_wait(frequency_town):
 def test_auto_hands_plain_requests_to_r5py_where_usable(town, monkeypatch):
     """The request travel_time_matrix builds must be one R5 can take (and breakdown not)."""
     from transitmile.engines import r5
-    from transitmile.routing import run_embedded
+    from transitmile.engines.embedded import run_embedded
 
     network, o, d = town
     status = r5.R5Status(True, "test: R5 usable", None, "21.0.1", None)
@@ -261,3 +263,80 @@ def test_auto_hands_plain_requests_to_r5py_where_usable(town, monkeypatch):
     with_breakdown = tm.travel_time_matrix(network, o, d, departure=EIGHT, breakdown=True)
     assert with_breakdown.attrs["engine"] == "embedded"  # R5 has no breakdown: auto says so
     assert "breakdown" in with_breakdown.attrs["engine_reason"]
+
+
+# ----------------------------------------------------------------------- access services
+
+
+class HandMadeDocks(AccessService):
+    """Bike-share docks next to O and D: O -> stop A in ``access_s``, stop B -> D in ``egress_s``.
+
+    None leaves that leg out (the service then offers no access / no egress).
+    """
+
+    name = "hand-made docks"
+
+    def __init__(self, access_s=None, egress_s=None, shape_error=False):
+        self.access_s, self.egress_s, self.shape_error = access_s, egress_s, shape_error
+
+    def access_times(self, network, origins, request):
+        if self.access_s is None:
+            return None
+        stops = list(network.stops["id"])
+        dense = np.full((len(origins), len(stops) + self.shape_error), np.nan)
+        dense[list(origins["id"]).index("O"), stops.index("A")] = self.access_s
+        return sparse_times_from_dense(dense)
+
+    def egress_times(self, network, destinations, request):
+        if self.egress_s is None:
+            return None
+        stops = list(network.stops["id"])
+        dense = np.full((len(stops), len(destinations)), np.nan)
+        dense[stops.index("B"), list(destinations["id"]).index("D")] = self.egress_s
+        return sparse_times_from_dense(dense)
+
+
+def with_services(town, *services):
+    network, o, d = town
+    served = tm.TransportNetwork(
+        network.osm_pbf, network.gtfs, DAY, access_services=list(services), cache=False,
+        progress=False,
+    )  # fmt: skip
+    return served, o, d
+
+
+def test_access_service_shortens_the_first_mile(town):
+    # docks: O -> A in 120 s instead of 500 s on foot. Minute m is at A at 08:0m:00 + 120 s,
+    # + 60 s slack <= 08:10 up to m=7: m=0..7 reach D at 08:28:20 (1,700 - 60 m s), m=8,9
+    # take the 08:20 bus (2,300 - 60 m s). sorted: 1280 1340 1400 1460 1520 1580 1640 1700
+    # 1760 1820 -> index 4: 1,520 s = 25 min
+    network, o, d = with_services(town, HandMadeDocks(access_s=120))
+    frame = tm.travel_time_matrix(network, o, d, departure=EIGHT, engine="auto")
+    assert frame["travel_time"].tolist() == [25.0]
+    assert "hand-made docks" in frame.attrs["engine_reason"]  # r5py refuses, auto says why
+
+
+def test_access_service_shortens_the_last_mile(town):
+    # docks: B -> D in 100 s instead of 500 s: every iteration 400 s shorter than walking
+    # both ends (median 1,940 s): 1,540 s = 25 min; with both legs 1,520 - 400 = 1,120 s = 18 min
+    assert ttm(with_services(town, HandMadeDocks(egress_s=100)))["travel_time"].tolist() == [25.0]
+    both = with_services(town, HandMadeDocks(access_s=120, egress_s=100))
+    assert ttm(both)["travel_time"].tolist() == [18.0]
+
+
+def test_access_service_slower_than_walking_changes_nothing(town):
+    # per stop, the engine keeps the shorter of the service's time and the walk (500 s)
+    served = with_services(town, HandMadeDocks(access_s=900, egress_s=900))
+    assert ttm(served)["travel_time"].tolist() == [32.0]
+    # two services: the faster one wins per pair, whatever their order
+    served = with_services(town, HandMadeDocks(access_s=900), HandMadeDocks(access_s=120))
+    assert ttm(served)["travel_time"].tolist() == [25.0]
+
+
+def test_access_service_mistakes_are_named(town):
+    network, o, d = town
+    with pytest.raises(tm.NetworkError, match=r"access_services\[0\].*'bike-share'"):
+        tm.TransportNetwork(network.osm_pbf, network.gtfs, DAY, access_services=["bike-share"])
+    served = with_services(town, HandMadeDocks(access_s=120, shape_error=True))
+    with pytest.raises(RoutingError, match=r"'hand-made docks access' has shape \(1, 3\)"):
+        ttm(served)

@@ -1,12 +1,13 @@
 """transitmile: who is cut off from frequent transit by the first or last mile.
 
-The public names below are a contract (see DESIGN.md); notebooks, the CLI and
-users rely on them.
+The public names below are a contract; notebooks, the CLI and users rely on them.
+The layers, what may depend on what and how to extend the package are described in
+``docs/design.md`` in the repository.
 """
 
 from __future__ import annotations
 
-from . import settings
+from . import errors, settings
 from .access import (
     AccessWarning,
     accessibility,
@@ -18,16 +19,7 @@ from .access import (
     walksheds,
 )
 from .data import Dataset, fetch_dataset, list_datasets
-from .errors import (
-    AccessError,
-    DataError,
-    EngineUnavailableError,
-    FeedError,
-    NetworkError,
-    RoutingError,
-    StudyError,
-    TransitmileError,
-)
+from .errors import *  # noqa: F403 (every error class is public: errors.__all__)
 from .feeds import Feed, feed_summary, frequent_stops, load_feeds, route_service, stop_service
 from .network import TransportNetwork
 from .routing import travel_time_matrix
@@ -51,14 +43,7 @@ __all__ = [
     "street_travel_times",
     "TransportNetwork",
     "travel_time_matrix",
-    "TransitmileError",
-    "DataError",
-    "FeedError",
-    "NetworkError",
-    "RoutingError",
-    "EngineUnavailableError",
-    "StudyError",
-    "AccessError",
+    *errors.__all__,
     "AccessWarning",
     "first_mile",
     "last_mile",

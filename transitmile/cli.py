@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from .conventions import R5PY_DEFAULTS
+from .engines.request import ENGINES
 from .errors import TransitmileError
 
 __all__ = ["main", "build_parser"]
@@ -213,24 +215,35 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 1 if any(r.status == "failed" for r in runs) else 0
 
 
+def _minutes(duration) -> int:
+    """Whole minutes of a timedelta (CLI durations are minutes)."""
+    return int(duration.total_seconds() // 60)
+
+
+def _command(commands, name: str, run, summary: str, description=None, json=False):
+    """Add one sub-command whose ``run`` handles its parsed arguments (``--json`` if asked)."""
+    parser = commands.add_parser(name, help=summary, description=description)
+    parser.set_defaults(run=run)
+    if json:
+        parser.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The ``transitmile`` argument parser with one sub-parser per command."""
+    """Build the ``transitmile`` argument parser, one sub-parser per command."""
     parser = argparse.ArgumentParser(
         prog="transitmile",
         description="First/last-mile transit access studies.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    datasets = commands.add_parser("datasets", help="list the data sets in the catalog")
-    datasets.add_argument("--json", action="store_true", help="print JSON")
-    datasets.set_defaults(run=_cmd_datasets)
-
-    summary = commands.add_parser(
-        "feed-summary",
-        help="summarise GTFS feeds for one date and count frequent stops",
-        description="Load GTFS feeds (zips or folders) for one service date, print what is "
-        "in them and how many stops have frequent service in a time window.",
-    )
+    _command(commands, "datasets", _cmd_datasets, "list the data sets in the catalog", json=True)
+    summary = _command(
+        commands, "feed-summary", _cmd_feed_summary,
+        "summarise GTFS feeds for one date and count frequent stops",
+        "Load GTFS feeds (zips or folders) for one service date, print what is "
+        "in them and how many stops have frequent service in a time window.", json=True,
+    )  # fmt: skip
     summary.add_argument("paths", nargs="*", metavar="PATH", help="GTFS zip files or folders")
     summary.add_argument("--dataset", help="use the GTFS feeds of a catalog data set instead")
     summary.add_argument(
@@ -245,29 +258,23 @@ def build_parser() -> argparse.ArgumentParser:
         default=15.0,
         help="frequent means a mean headway of at most this many minutes (default: 15)",
     )
-    summary.add_argument("--json", action="store_true", help="print JSON")
-    summary.set_defaults(run=_cmd_feed_summary)
-
-    validate = commands.add_parser(
-        "validate",
-        help="list what is wrong in GTFS feeds and what loading them repairs or drops",
-        description="Load GTFS feeds for one service date and print their validator notices "
-        "(GTFS validator codes). Exit code 0: clean; 1: error notices, or a feed that cannot "
-        "be used; 2: a usage error.",
-    )
+    validate = _command(
+        commands, "validate", _cmd_validate,
+        "list what is wrong in GTFS feeds and what loading them repairs or drops",
+        "Load GTFS feeds for one service date and print their validator notices (GTFS "
+        "validator codes). Exit code 0: clean; 1: error notices, or a feed that cannot be "
+        "used; 2: a usage error.", json=True,
+    )  # fmt: skip
     validate.add_argument("paths", nargs="+", metavar="FEED", help="GTFS zip files or folders")
     validate.add_argument(
         "--date", default="busiest", help="YYYY-MM-DD or 'busiest' (default: busiest)"
     )
-    validate.add_argument("--json", action="store_true", help="print JSON")
-    validate.set_defaults(run=_cmd_validate)
-
-    ttm = commands.add_parser(
-        "ttm",
-        help="travel time matrix (r5py's TravelTimeMatrix on either engine)",
-        description="Door-to-door travel times from origins to destinations, written to "
-        "CSV or Parquet with a JSON sidecar recording engine, versions, parameters and hashes.",
-    )
+    ttm = _command(
+        commands, "ttm", _cmd_ttm,
+        "travel time matrix (r5py's TravelTimeMatrix on either engine)",
+        "Door-to-door travel times from origins to destinations, written to CSV or "
+        "Parquet with a JSON sidecar recording engine, versions, parameters and hashes.",
+    )  # fmt: skip
     where = ttm.add_argument_group("network and points")
     where.add_argument("--dataset", help="a catalog data set (its OSM, GTFS and origins)")
     where.add_argument("--osm", help="OpenStreetMap .pbf extract")
@@ -275,29 +282,38 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--origins", help="CSV with id, lon, lat, or a GeoPackage/GeoJSON")
     where.add_argument("--destinations", help="as --origins (default: the origins)")
     ttm.add_argument("--departure", required=True, help="YYYY-MM-DDTHH:MM (local feed time)")
-    ttm.add_argument("--window", type=int, default=10, help="departure window, minutes (10)")
-    ttm.add_argument("--percentiles", default="50", help="comma-separated, e.g. 25,50,75")
-    ttm.add_argument("--modes", default="TRANSIT,WALK", help="transport modes (TRANSIT,WALK)")
-    ttm.add_argument("--access", default="WALK", help="access modes (WALK)")
-    ttm.add_argument("--egress", default=None, help="egress modes (default: as access)")
-    ttm.add_argument("--max-time", type=int, default=120, help="minutes (120)")
-    ttm.add_argument("--speed-walking", type=float, default=3.6, help="km/h (3.6)")
-    ttm.add_argument("--speed-cycling", type=float, default=12.0, help="km/h (12)")
-    ttm.add_argument("--max-rides", type=int, default=8, help="max public transport rides (8)")
-    ttm.add_argument("--breakdown", action="store_true", help="add access/wait/ride/egress")
-    ttm.add_argument("--engine", default="auto", choices=["auto", "embedded", "r5py"])
-    ttm.add_argument("-o", "--output", required=True, help="output .csv or .parquet")
-    ttm.set_defaults(run=_cmd_ttm)
-
-    run = commands.add_parser(
-        "run",
-        help="run study notebooks with papermill and publish HTML reports",
-        description="Check the study files, execute their notebooks (progress bars off), and "
-        "write OUT/<study>/ with the executed notebooks, HTML reports and an index.html "
-        "recording engine, versions, data hashes, parameters and run times. Notebooks whose "
-        "inputs are unchanged since their last successful run are skipped. Exit code 1 when "
-        "a notebook fails (the others still run).",
+    d = R5PY_DEFAULTS
+    window, max_time = _minutes(d.departure_time_window), _minutes(d.max_time)
+    ttm.add_argument(
+        "--window", type=int, default=window, help=f"departure window, minutes ({window})"
     )
+    percentiles = ",".join(str(p) for p in d.percentiles)
+    ttm.add_argument(
+        "--percentiles", default=percentiles, help=f"comma-separated, e.g. 25,50,75 ({percentiles})"
+    )
+    modes, access = ",".join(d.transport_modes), ",".join(d.access_modes)
+    ttm.add_argument("--modes", default=modes, help=f"transport modes ({modes})")
+    ttm.add_argument("--access", default=access, help=f"access modes ({access})")
+    ttm.add_argument("--egress", default=None, help="egress modes (default: as access)")
+    ttm.add_argument("--max-time", type=int, default=max_time, help=f"minutes ({max_time})")
+    for mode, speed in (("walking", d.speed_walking), ("cycling", d.speed_cycling)):
+        ttm.add_argument(f"--speed-{mode}", type=float, default=speed, help=f"km/h ({speed:g})")
+    rides = d.max_public_transport_rides
+    ttm.add_argument(
+        "--max-rides", type=int, default=rides, help=f"max public transport rides ({rides})"
+    )
+    ttm.add_argument("--breakdown", action="store_true", help="add access/wait/ride/egress")
+    ttm.add_argument("--engine", default="auto", choices=list(ENGINES))
+    ttm.add_argument("-o", "--output", required=True, help="output .csv or .parquet")
+
+    run = _command(
+        commands, "run", _cmd_run, "run study notebooks with papermill and publish HTML reports",
+        "Check the study files, execute their notebooks (progress bars off), and write "
+        "OUT/<study>/ with the executed notebooks, HTML reports and an index.html recording "
+        "engine, versions, data hashes, parameters and run times. Notebooks whose inputs are "
+        "unchanged since their last successful run are skipped. Exit code 1 when a notebook "
+        "fails (the others still run).",
+    )  # fmt: skip
     run.add_argument("studies", nargs="+", metavar="STUDY.yml", help="study files")
     run.add_argument("--out", default="reports", help="report folder (default: reports)")
     run.add_argument("--with-code", action="store_true", help="show code cells in the HTML")
@@ -306,7 +322,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--jobs", type=int, default=1, help="notebooks run at once (default: 1)")
     run.add_argument("--force", action="store_true", help="re-run unchanged notebooks too")
-    run.set_defaults(run=_cmd_run)
     return parser
 
 

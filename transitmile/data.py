@@ -138,7 +138,7 @@ class Dataset:
 
 
 def list_datasets() -> pd.DataFrame:
-    """The data sets in the catalog, one row each (name, description, files)."""
+    """List the data sets in the catalog, one row each (name, description, files)."""
     rows = [
         {
             "name": name,

@@ -13,6 +13,7 @@ __all__ = [
     "FeedError",
     "NetworkError",
     "RoutingError",
+    "PointsError",
     "EngineUnavailableError",
     "StudyError",
     "AccessError",
@@ -39,12 +40,27 @@ class RoutingError(TransitmileError):
     """Invalid routing parameters or origins/destinations."""
 
 
+class PointsError(RoutingError, NetworkError):
+    """A layer of points (origins, destinations, stops) is malformed: no ``id``, no CRS, not Points.
+
+    Raised by :func:`transitmile.streets.check_points`, the one check of a points layer,
+    whether the layer reaches it through :func:`transitmile.travel_time_matrix` or
+    :func:`transitmile.streets.snap_points`. It is a :class:`RoutingError` and a
+    :class:`NetworkError` alike, so callers that caught either keep working.
+    """
+
+
 class EngineUnavailableError(TransitmileError):
     """The requested routing engine cannot run here (e.g. no Java 21 or no R5 jar)."""
 
 
 class StudyError(TransitmileError):
-    """A study YAML file or a batch run is misconfigured."""
+    """A study YAML file or a batch run is misconfigured.
+
+    Raised by ``transitmile.study`` (the study YAML and batch runs, arriving with issue 12;
+    see docs/design.md). Nothing raises it yet; the name is exported now so that notebooks
+    and the CLI can catch it from the start.
+    """
 
 
 class AccessError(TransitmileError):
@@ -52,6 +68,19 @@ class AccessError(TransitmileError):
 
 
 def show_value(value: object, limit: int = 80) -> str:
-    """Short printable form of an offending value for an error message."""
+    """Short printable form of an offending value for an error message.
+
+    Parameters
+    ----------
+    value : object
+        The offending value.
+    limit : int
+        Longest text returned, characters.
+
+    Returns
+    -------
+    str
+        ``repr(value)``, cut with ``...`` beyond ``limit``.
+    """
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -57,7 +57,7 @@ def read_points(path: str | os.PathLike, what: str = "points") -> gpd.GeoDataFra
 
 
 def atomic_path(target: Path):
-    """A temporary path in the target's folder; the caller moves it into place."""
+    """Give a temporary path in the target's folder; the caller moves it into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)

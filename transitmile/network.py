@@ -24,24 +24,22 @@ import geopandas as gpd
 import numpy as np
 
 from . import settings
+from .conventions import BICYCLE, WALK, street_mode
 from .data import file_sha256, path_sha256
+from .engines.access import AccessService, check_access_services
 from .errors import NetworkError, show_value
 from .feeds import Feed, load_feeds
-from .streets import (
-    Snapped,
-    SparseTimes,
-    StreetGraph,
-    build_street_graph,
-    snap_points,
-    street_travel_times,
-)
+from .sparse import SparseTimes, indptr_from_rows
+from .streets import Snapped, StreetGraph, build_street_graph, snap_points, street_travel_times
 
 __all__ = ["TransportNetwork"]
 
 log = logging.getLogger("transitmile")
 
 #: Bumped whenever the cached content changes shape, so old caches are rebuilt.
-CACHE_FORMAT = 2
+CACHE_FORMAT = (
+    3  # 2: feed notices in provenance; 3: street modes "WALK" / "BICYCLE", sparse.SparseTimes
+)
 
 #: Transfers are stored as walking distances (metres) up to this distance, and
 #: filtered per request by time at the requested walking speed.
@@ -50,6 +48,8 @@ TRANSFER_SEARCH_M = 2500.0
 
 @dataclass
 class _Built:
+    """What a build produces and the cache stores."""
+
     feed: Feed
     walk: StreetGraph
     bike: StreetGraph
@@ -63,6 +63,7 @@ class _Built:
 
 
 def _as_paths(gtfs) -> list[Path]:
+    """GTFS argument as a list of absolute paths."""
     if isinstance(gtfs, (str, os.PathLike)):
         gtfs = [gtfs]
     return [Path(p).expanduser().resolve() for p in gtfs]
@@ -81,9 +82,12 @@ class TransportNetwork:
         Service date routed on.
     names : list of str, optional
         Feed names used as id prefixes when several feeds are merged.
-    access_services : list, optional
-        Access/egress services of scenario interventions (bike-share, scooters,
-        microtransit) that the embedded engine routes natively.
+    access_services : list of AccessService, optional
+        First/last-mile services of scenario interventions (bike-share, scooters,
+        microtransit): :class:`transitmile.engines.access.AccessService` objects whose
+        access and egress times the embedded engine combines with the street legs
+        (shortest per point and stop). Not part of the cached build. The r5py engine
+        refuses a network that carries any.
     cache : bool
         Read and write the on-disk cache (default True).
     progress : bool, optional
@@ -103,7 +107,7 @@ class TransportNetwork:
         date: dt.date | str = "busiest",
         *,
         names: list[str] | None = None,
-        access_services: list | None = None,
+        access_services: list[AccessService] | None = None,
         cache: bool = True,
         progress: bool | None = None,
     ):
@@ -117,7 +121,7 @@ class TransportNetwork:
                 f"osm_pbf must be an OpenStreetMap .pbf file, got {show_value(str(self.osm_pbf))}"
             )
         self.names = names
-        self.access_services = list(access_services or [])
+        self.access_services = check_access_services(access_services)
         self._requested_date = date
         self._progress = progress
         started = time.perf_counter()
@@ -126,6 +130,7 @@ class TransportNetwork:
 
     # ----------------------------------------------------------------- build
     def _cache_key(self) -> str:
+        """Hash of everything the build depends on."""
         parts = {
             "format": CACHE_FORMAT,
             "osm": file_sha256(self.osm_pbf),
@@ -142,6 +147,7 @@ class TransportNetwork:
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
     def _load_or_build(self, cache: bool) -> tuple[_Built, bool]:
+        """Read the cached build if readable, else build anew (and write the cache)."""
         key = self._cache_key()
         path = settings.cache_dir / "networks" / f"{key}.pkl"
         self.cache_path = path
@@ -157,14 +163,15 @@ class TransportNetwork:
         return built, False
 
     def _build(self, key: str) -> _Built:
+        """Load the feeds, build both street graphs, snap stops, compile the timetable."""
         from .engines.timetable import compile_timetable
 
         started = time.perf_counter()
         feed = load_feeds(
             self.gtfs, date=self._requested_date, names=self.names, progress=self._progress
         )
-        walk = build_street_graph(self.osm_pbf, mode="walk", progress=self._progress)
-        bike = build_street_graph(self.osm_pbf, mode="bike", progress=self._progress)
+        walk = build_street_graph(self.osm_pbf, mode=WALK, progress=self._progress)
+        bike = build_street_graph(self.osm_pbf, mode=BICYCLE, progress=self._progress)
         stops = gpd.GeoDataFrame(
             {"id": feed.stops["stop_id"].to_numpy()},
             geometry=gpd.points_from_xy(feed.stops["stop_lon"], feed.stops["stop_lat"]),
@@ -209,6 +216,7 @@ class TransportNetwork:
     # ------------------------------------------------------------ accessors
     @property
     def feed(self) -> Feed:
+        """The merged GTFS feed of the service date."""
         return self._built.feed
 
     @property
@@ -218,18 +226,22 @@ class TransportNetwork:
 
     @property
     def walk(self) -> StreetGraph:
+        """The walking street graph (mode ``"WALK"``)."""
         return self._built.walk
 
     @property
     def bike(self) -> StreetGraph:
+        """The cycling street graph (mode ``"BICYCLE"``)."""
         return self._built.bike
 
     @property
     def stops(self) -> gpd.GeoDataFrame:
+        """Every stop of the feed: ``id`` and Point geometry (EPSG:4326), timetable order."""
         return self._built.stops
 
     @property
     def timetable(self):
+        """The compiled :class:`~transitmile.engines.timetable.Timetable` of the service date."""
         return self._built.timetable
 
     @property
@@ -238,27 +250,59 @@ class TransportNetwork:
         return dict(self._built.provenance)
 
     def street_graph(self, mode: str) -> StreetGraph:
-        """The street graph for ``"WALK"`` or ``"BICYCLE"``."""
-        return {"WALK": self.walk, "BICYCLE": self.bike}[mode]
+        """Give the street graph of a mode.
+
+        Parameters
+        ----------
+        mode : {"WALK", "BICYCLE"}
+            Street mode (``"walk"`` / ``"bike"`` accepted).
+
+        Returns
+        -------
+        StreetGraph
+            :attr:`walk` or :attr:`bike`.
+        """
+        return self.walk if street_mode(mode, NetworkError) == WALK else self.bike
 
     def snapped_stops(self, mode: str) -> Snapped:
-        return {"WALK": self._built.stops_walk, "BICYCLE": self._built.stops_bike}[mode]
+        """Give the stops snapped to the street graph of ``mode`` (see :meth:`street_graph`).
+
+        Returns
+        -------
+        Snapped
+            One row per stop in :attr:`stops` order; stops beyond the snap radius
+            (``settings.snap_radius_m``) are left unsnapped.
+        """
+        if street_mode(mode, NetworkError) == WALK:
+            return self._built.stops_walk
+        return self._built.stops_bike
 
     def transfer_seconds(self, speed_walking: float, max_transfer_time_s: int) -> SparseTimes:
-        """Stop-to-stop walking times at ``speed_walking`` km/h within a time limit, seconds.
+        """Stop-to-stop walking times within a time limit.
 
         Walks are stored up to ``TRANSFER_SEARCH_M`` (2,500 m), which covers the default
         20-minute transfer limit up to 7.5 km/h; faster walkers keep 2,500 m transfers.
+
+        Parameters
+        ----------
+        speed_walking : float
+            km/h.
+        max_transfer_time_s : int
+            Longest transfer walk, seconds.
+
+        Returns
+        -------
+        SparseTimes
+            Stop x stop seconds (rows and columns in :attr:`stops` order).
         """
         metres = self._built.transfer_m
         seconds = np.rint(metres.seconds * (3.6 / speed_walking)).astype(np.int32)
         keep = seconds <= max_transfer_time_s
-        rows = np.repeat(np.arange(metres.shape[0]), np.diff(metres.indptr))[keep]
-        indptr = np.zeros(metres.shape[0] + 1, dtype=np.int64)
-        np.add.at(indptr, rows + 1, 1)
-        return SparseTimes(np.cumsum(indptr), metres.indices[keep], seconds[keep], metres.shape)
+        indptr = indptr_from_rows(metres.rows[keep], metres.shape[0])
+        return SparseTimes(indptr, metres.indices[keep], seconds[keep], metres.shape)
 
     def __repr__(self) -> str:
+        """Show the inputs, date, number of stops and whether the cache was used."""
         return (
             f"TransportNetwork(osm_pbf={self.osm_pbf.name!r}, gtfs={[p.name for p in self.gtfs]}, "
             f"date={self.date.isoformat()}, stops={len(self.stops)}, cached={self.cache_hit})"
@@ -266,6 +310,7 @@ class TransportNetwork:
 
 
 def _snap_stops(graph: StreetGraph, stops: gpd.GeoDataFrame) -> Snapped:
+    """Snap the stops to a graph, with one log line instead of a warning."""
     # Stops beyond the extract are expected (about 40% of EPTC's lie outside POA's OSM
     # extract): they stay in the timetable, unreachable on foot. One log line, not a warning per build.
     with warnings.catch_warnings():

@@ -320,7 +320,7 @@ def plot_first_mile_ecdf(first_mile: pd.DataFrame, threshold_min: float = 10.0, 
 
 
 def plot_gap_map(first_mile: gpd.GeoDataFrame, threshold_min: float = 10.0, *, ax=None):
-    """Static map of walking minutes to frequent transit, the gap outlined.
+    """Map walking minutes to frequent transit, statically, the gap outlined.
 
     Parameters
     ----------
@@ -399,7 +399,7 @@ def plot_walkshed_coverage(coverage: pd.DataFrame, residents: float, jobs: float
 def plot_walkshed_map(
     coverage: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None = None, *, ax=None
 ):
-    """Static map of the dissolved walksheds, one shade per band, over the study areas.
+    """Map the dissolved walksheds statically, one shade per band, over the study areas.
 
     Parameters
     ----------
@@ -607,7 +607,7 @@ def plot_area_map(
     frame: gpd.GeoDataFrame, column: str, *, label: str, title: str, cmap: str = "viridis",
     center: float | None = None, ax=None,
 ):  # fmt: skip
-    """Static choropleth of one column over the study areas (no tiles).
+    """Shade one column over the study areas in a static map (no tiles).
 
     Parameters
     ----------
@@ -655,7 +655,7 @@ def plot_area_map(
 
 
 def _shuttle_line(stops: list, known: gpd.GeoDataFrame | None):
-    """A shuttle's stops in order as a line: coordinates as given, ids from ``known``."""
+    """Join a shuttle's stops in order into a line: coordinates as given, ids from ``known``."""
     points = []
     for stop in stops:
         if isinstance(stop, dict):
@@ -738,7 +738,7 @@ def plot_scenario_bars(
 
 
 def plot_interventions_map(first_mile: gpd.GeoDataFrame, shapes: gpd.GeoDataFrame, *, ax=None):
-    """Static map of the interventions over the baseline gap (no tiles).
+    """Map the interventions over the baseline gap, statically (no tiles).
 
     Parameters
     ----------
@@ -825,7 +825,7 @@ SCENARIO_COLUMNS = {
 
 
 def scenario_table(comparison: pd.DataFrame, currency: str = "") -> pd.DataFrame:
-    """The comparison as a planner reads it: one row per scenario, headings with units.
+    """Tabulate the comparison as a planner reads it: a row per scenario, units in headings.
 
     Parameters
     ----------

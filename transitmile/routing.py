@@ -1,36 +1,33 @@
 """travel_time_matrix(): one call, two engines, the frame r5py returns.
 
-The parameters, their names and defaults are r5py's (``r5py.TravelTimeMatrix``),
-so a planner can switch between the embedded RAPTOR engine and R5 by the one
-``engine`` argument and get the same columns back.
+The parameters, their names and defaults are r5py's (``r5py.TravelTimeMatrix``,
+defaults in :data:`transitmile.conventions.R5PY_DEFAULTS`), so a planner can switch
+between the embedded RAPTOR engine and R5 by the one ``engine`` argument and get the
+same columns back. This module only dispatches: it validates the request and the
+points, chooses the engine (:func:`transitmile.engines.r5.choose_engine`), runs it
+(:func:`transitmile.engines.embedded.run_embedded` or
+:func:`transitmile.engines.r5.run_r5py`) and adds the run record.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
-from . import settings
-from .engines.request import TravelTimeRequest, make_request
-from .errors import RoutingError, show_value
-from .streets import (
-    Snapped,
-    SparseTimes,
-    snap_points,
-    street_travel_times,
-    street_travel_times_many,
-)
+from .conventions import R5PY_DEFAULTS
+from .engines.request import ENGINES, check_departure, check_engine, make_request
+from .provenance import run_record
+from .streets import check_points as _check_layer
 
-__all__ = ["travel_time_matrix", "check_points"]
+__all__ = ["travel_time_matrix", "check_points", "ENGINES"]
 
 log = logging.getLogger("transitmile")
 
-ENGINES = ("auto", "embedded", "r5py")
+_D = R5PY_DEFAULTS
 
 
 def travel_time_matrix(
@@ -39,18 +36,18 @@ def travel_time_matrix(
     destinations: gpd.GeoDataFrame | None = None,
     *,
     departure: dt.datetime,
-    departure_time_window: dt.timedelta = dt.timedelta(minutes=10),  # noqa: B008
-    percentiles: tuple[int, ...] = (50,),
-    transport_modes: tuple[str, ...] = ("TRANSIT", "WALK"),
-    access_modes: tuple[str, ...] = ("WALK",),
+    departure_time_window: dt.timedelta = _D.departure_time_window,
+    percentiles: tuple[int, ...] = _D.percentiles,
+    transport_modes: tuple[str, ...] = _D.transport_modes,
+    access_modes: tuple[str, ...] = _D.access_modes,
     egress_modes: tuple[str, ...] | None = None,
-    max_time: dt.timedelta = dt.timedelta(hours=2),  # noqa: B008
+    max_time: dt.timedelta = _D.max_time,
     max_time_walking: dt.timedelta | None = None,
     max_time_cycling: dt.timedelta | None = None,
-    speed_walking: float = 3.6,
-    speed_cycling: float = 12.0,
-    max_public_transport_rides: int = 8,
-    min_transfer_time: dt.timedelta = dt.timedelta(minutes=1),  # noqa: B008
+    speed_walking: float = _D.speed_walking,
+    speed_cycling: float = _D.speed_cycling,
+    max_public_transport_rides: int = _D.max_public_transport_rides,
+    min_transfer_time: dt.timedelta = _D.min_transfer_time,
     breakdown: bool = False,
     engine: str = "auto",
     progress: bool | None = None,
@@ -101,10 +98,7 @@ def travel_time_matrix(
         median is asked, exactly as ``r5py.TravelTimeMatrix``. ``.attrs`` records
         the engine, versions, parameters and input hashes.
     """
-    if engine not in ENGINES:
-        raise RoutingError(
-            f"parameter 'engine' must be one of {list(ENGINES)}, got {show_value(engine)}"
-        )
+    check_engine(engine)
     request = make_request(
         departure=departure,
         departure_time_window=departure_time_window,
@@ -124,7 +118,7 @@ def travel_time_matrix(
     )
     origins = check_points(origins, "origins")
     destinations = origins if destinations is None else check_points(destinations, "destinations")
-    _check_departure(network, request)
+    check_departure(request, network.date)
 
     from .engines.r5 import choose_engine
 
@@ -134,245 +128,32 @@ def travel_time_matrix(
 
         frame = run_r5py(network, origins, destinations, request, progress=progress)
     else:
+        from .engines.embedded import run_embedded
+
         frame = run_embedded(network, origins, destinations, request, progress=progress)
-    frame.attrs.update(_provenance(network, request, frame.attrs.get("engine", chosen), reason))
+    frame.attrs.update(run_record(network, request, frame.attrs.get("engine", chosen), reason))
     return frame
 
 
-# --------------------------------------------------------------------- checks
-def check_points(points, name: str) -> gpd.GeoDataFrame:
-    """Validate an origins/destinations layer (GeoDataFrame, unique ``id``, CRS, points)."""
-    if not isinstance(points, gpd.GeoDataFrame):
-        raise RoutingError(
-            f"{name} must be a GeoDataFrame with an 'id' column, got {type(points).__name__}"
-        )
-    if "id" not in points.columns:
-        raise RoutingError(f"{name} has no 'id' column; columns are {list(points.columns)[:10]}")
-    if len(points) == 0:
-        raise RoutingError(f"{name} is empty")
-    if points.crs is None:
-        raise RoutingError(f"{name} has no CRS; set one, e.g. {name}.set_crs('EPSG:4326')")
-    duplicated = points["id"][points["id"].duplicated()]
-    if len(duplicated):
-        raise RoutingError(
-            f"{name} column 'id' has duplicate values, e.g. {show_value(duplicated.iloc[0])} "
-            f"({len(duplicated)} duplicates)"
-        )
-    if points["id"].isna().any():
-        raise RoutingError(f"{name} column 'id' has missing values")
-    kinds = points.geometry.geom_type
-    bad = points.loc[kinds != "Point", "id"]
-    if len(bad):
-        raise RoutingError(
-            f"{name} must have Point geometries; id {show_value(bad.iloc[0])} is "
-            f"{show_value(kinds[kinds != 'Point'].iloc[0])}"
-        )
-    return points
+def check_points(points: Any, name: str) -> gpd.GeoDataFrame:
+    """Validate an origins/destinations layer: GeoDataFrame, unique ``id``, CRS, Points, not empty.
 
-
-def _check_departure(network, request: TravelTimeRequest) -> None:
-    if request.departure.date() != network.date:
-        raise RoutingError(
-            f"parameter 'departure' {request.departure.isoformat()} is not on the network's "
-            f"service date {network.date.isoformat()}; build TransportNetwork(..., date=...) for "
-            "that date or depart on this one"
-        )
-
-
-# ------------------------------------------------------------ embedded engine
-def run_embedded(
-    network, origins, destinations, request: TravelTimeRequest, *, progress=None
-) -> pd.DataFrame:
-    """Route with the embedded engine: street tables here, transit in RAPTOR."""
-    from .engines.embedded import compute_travel_times
-
-    modes = set(request.direct_modes)
-    if request.uses_transit:
-        modes |= set(request.access_modes) | set(request.egress_modes)
-    snapped_o = {m: _snap(network, origins, m) for m in modes}
-    same_points = origins is destinations
-    snapped_d = snapped_o if same_points else {m: _snap(network, destinations, m) for m in modes}
-    if not any(s.snapped.any() for s in snapped_o.values()):
-        raise RoutingError(
-            f"none of the {len(origins)} origins lies within {settings.snap_radius_m:.0f} m of the "
-            f"street network of {network.osm_pbf.name}; e.g. id {show_value(origins['id'].iloc[0])}"
-        )
-    access, direct, egress = _street_tables(
-        network, request, snapped_o, snapped_d, same_points, progress
-    )
-    if request.uses_transit:
-        transfers = network.transfer_seconds(
-            request.speed_walking, min(settings.max_transfer_time_s, request.max_time_walking_s)
-        )
-        result = compute_travel_times(
-            network.timetable,
-            transfers,
-            access,
-            egress,
-            direct,
-            departure_s=request.departure_seconds,
-            n_minutes=request.n_departure_minutes,
-            percentiles=request.percentiles,
-            max_time_s=request.max_time_s,
-            max_rides=request.max_public_transport_rides,
-            board_slack_s=request.min_transfer_time_s,
-            seed=settings.random_seed,
-            breakdown=request.options.get("breakdown", False),
-            progress=progress,
-        )
-        minutes, parts = result.minutes, getattr(result, "breakdown", None)
-    else:
-        seconds = direct.to_dense(fill=np.inf)
-        # strictly below max_time, as R5 (PerTargetPropagater: timeAtTarget < cutoffSeconds)
-        minutes = np.where(seconds < request.max_time_s, np.floor(seconds / 60.0), np.nan)
-        minutes = np.repeat(minutes[:, :, None], len(request.percentiles), axis=2)
-        parts = None
-        if request.options.get("breakdown"):  # no transit leg to split: the columns stay empty
-            parts = {part: np.full(minutes.shape[:2], np.nan) for part in BREAKDOWN_COLUMNS}
-    frame = _frame(origins, destinations, minutes, request.percentiles, parts)
-    frame.attrs["engine"] = "embedded"
-    frame.attrs["engine_version"] = (
-        f"transitmile {_version('transitmile')} embedded range RAPTOR; numba {_version('numba')}"
-    )
-    return frame
-
-
-def _street_tables(network, request, snapped_o, snapped_d, same_points: bool, progress):
-    """Access (origin x stop), direct (origin x destination) and egress (stop x destination).
-
-    Per mode, one batch of searches from the origins serves access and direct; egress
-    runs from the destinations' side. Walking is symmetric, so when destinations are
-    the origins, walking egress is the walking access table read the other way.
+    :func:`transitmile.streets.check_points` with ``unique_ids`` and without empty
+    layers; ``name`` (``"origins"``, ``"destinations"``) is used in messages. Returns
+    ``points`` unchanged, or raises :class:`~transitmile.errors.PointsError` (a
+    :class:`~transitmile.errors.RoutingError`).
     """
-    tables = {"access": [], "direct": [], "egress": []}
-    for mode, origins in sorted(snapped_o.items()):
-        graph, stops = network.street_graph(mode), network.snapped_stops(mode)
-        speed = _speed(request, mode)
-        limit = min(request.max_time_s, _leg_limit(request, mode))
-        targets = {}
-        if request.uses_transit and mode in request.access_modes:
-            targets["access"] = stops
-        if mode in request.direct_modes:
-            targets["direct"] = snapped_d[mode]
-        found = {}
-        if targets:
-            found = dict(
-                zip(
-                    targets,
-                    street_travel_times_many(
-                        graph, origins, list(targets.values()), speed, limit, progress=progress
-                    ),
-                    strict=True,
-                )
-            )
-        for name, table in found.items():
-            tables[name].append(table)
-        if request.uses_transit and mode in request.egress_modes:
-            if mode == "WALK" and same_points and "access" in found:
-                tables["egress"].append(found["access"].T)
-            else:
-                tables["egress"].append(
-                    street_travel_times(
-                        graph, stops, snapped_d[mode], speed, limit, progress=progress
-                    )
-                )
-    shape = (len(next(iter(snapped_o.values()))), len(next(iter(snapped_d.values()))))
-    return (
-        _min_tables(tables["access"], None),
-        _min_tables(tables["direct"], shape),
-        _min_tables(tables["egress"], None),
-    )
+    return _check_layer(points, name, unique_ids=True, allow_empty=False)
 
 
-def _snap(network, points, mode) -> Snapped:
-    return snap_points(network.street_graph(mode), points, radius_m=settings.snap_radius_m)
+def __getattr__(name: str) -> Any:
+    """Old homes of the embedded engine's names, kept working (imported on first use)."""
+    if name == "run_embedded":
+        from .engines.embedded import run_embedded
 
+        return run_embedded
+    if name == "BREAKDOWN_COLUMNS":
+        from .engines.frame import BREAKDOWN_COLUMNS
 
-def _speed(request: TravelTimeRequest, mode: str) -> float:
-    return request.speed_walking if mode == "WALK" else request.speed_cycling
-
-
-def _leg_limit(request: TravelTimeRequest, mode: str) -> int:
-    return request.max_time_walking_s if mode == "WALK" else request.max_time_cycling_s
-
-
-def _min_tables(tables: list[SparseTimes], shape) -> SparseTimes | None:
-    """Pairwise minimum of several sparse time tables of the same shape."""
-    if not tables:
-        if shape is None:
-            return None
-        return SparseTimes(
-            np.zeros(shape[0] + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32), shape
-        )
-    if len(tables) == 1:
-        return tables[0]
-    shape = tables[0].shape
-    rows = np.concatenate([np.repeat(np.arange(t.shape[0]), np.diff(t.indptr)) for t in tables])
-    cols = np.concatenate([t.indices for t in tables])
-    secs = np.concatenate([t.seconds for t in tables])
-    order = np.lexsort((secs, cols, rows))
-    rows, cols, secs = rows[order], cols[order], secs[order]
-    first = np.ones(len(rows), bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    rows, cols, secs = rows[first], cols[first], secs[first]
-    indptr = np.zeros(shape[0] + 1, np.int64)
-    np.add.at(indptr, rows + 1, 1)
-    return SparseTimes(np.cumsum(indptr), cols.astype(np.int32), secs.astype(np.int32), shape)
-
-
-#: Frame column for each part of the median trip reported by the embedded engine.
-BREAKDOWN_COLUMNS = {
-    "access": "access_time",
-    "waiting": "wait_time",
-    "in_vehicle": "in_vehicle_time",
-    "transfer": "transfer_time",
-    "egress": "egress_time",
-}
-
-
-def _frame(origins, destinations, minutes: np.ndarray, percentiles, parts) -> pd.DataFrame:
-    n_o, n_d = len(origins), len(destinations)
-    origin_ids, destination_ids = origins["id"].array, destinations["id"].array
-    # Take from the id arrays rather than build 2 x n_o x n_d ids anew: converting
-    # 1.5 M Python strings to the id dtype took ~0.15 s on POA, 15% of a one-minute run.
-    data = {
-        "from_id": pd.Series(
-            origin_ids.take(np.repeat(np.arange(n_o), n_d)), dtype=origin_ids.dtype
-        ),
-        "to_id": pd.Series(
-            destination_ids.take(np.tile(np.arange(n_d), n_o)), dtype=destination_ids.dtype
-        ),
-    }
-    # Pairs of a point with itself: destination ids are unique (check_points).
-    itself = pd.Index(destination_ids).get_indexer(origin_ids)
-    same = (np.arange(n_o) * n_d + itself)[itself >= 0]
-    for k, p in enumerate(percentiles):
-        column = minutes[:, :, k].reshape(-1).astype("float64")
-        column[same] = 0.0  # as r5py: an origin is 0 minutes from itself
-        name = "travel_time" if tuple(percentiles) == (50,) else f"travel_time_p{p:d}"
-        data[name] = column
-    if parts is not None:
-        for part, column in BREAKDOWN_COLUMNS.items():
-            data[column] = np.asarray(parts[part], dtype="float64").reshape(-1)
-    return pd.DataFrame(data)
-
-
-def _version(package: str) -> str | None:
-    try:
-        return version(package)
-    except PackageNotFoundError:
-        return None
-
-
-def _provenance(network, request: TravelTimeRequest, engine: str, reason: str) -> dict:
-    return {
-        "engine": engine,
-        "engine_reason": reason,
-        "transitmile_version": _version("transitmile"),
-        "versions": {
-            p: _version(p) for p in ("numba", "numpy", "pandas", "partridge", "osmium", "r5py")
-        },
-        "request": request.as_dict(),
-        "network": network.provenance,
-        "computed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
+        return BREAKDOWN_COLUMNS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import platformdirs
 
+from .conventions import R5PY_DEFAULTS
+
 #: Folders searched for data set files before the cache and the network,
 #: from ``TRANSITMILE_DATA_DIR`` (several folders separated by ``os.pathsep``).
 data_dirs: list[Path] = [
@@ -34,8 +36,8 @@ snap_radius_m: float = 1600.0
 #: Walking transfers between stops are searched up to this time, seconds.
 max_transfer_time_s: int = 20 * 60
 
-#: Boarding slack: minimum time between arriving at a stop and boarding, seconds.
-min_transfer_time_s: int = 60
+#: Boarding slack: minimum time between arriving at a stop and boarding, seconds (r5py's 60 s).
+min_transfer_time_s: int = int(R5PY_DEFAULTS.min_transfer_time.total_seconds())
 
 #: Local R5 jar (offline use); passed on to r5py as ``--r5-classpath``.
 r5_classpath: str | None = os.environ.get("TRANSITMILE_R5_CLASSPATH") or None

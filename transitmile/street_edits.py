@@ -238,7 +238,7 @@ def write_osm_with_links(
 
 
 def _with_inserts(refs: list[int], inserts: list[tuple[int, float, int]]) -> list[int]:
-    """A way's node refs with new nodes placed inside their segments, in order along each."""
+    """Place new nodes inside a way's segments: its node refs, in order along each."""
     out = []
     by_segment = defaultdict(list)
     for segment, fraction, node_id in inserts:

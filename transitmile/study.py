@@ -290,7 +290,7 @@ def read_study(path: str | os.PathLike) -> Study:
         in ``notebooks`` does not exist. The message names the field and value.
     """
     from .data import DATASETS
-    from .routing import ENGINES
+    from .engines.request import ENGINES
 
     path = Path(path).expanduser().resolve()
     if not path.is_file():
@@ -385,7 +385,7 @@ def read_records(notebook: str | os.PathLike) -> dict[str, Any]:
 
 
 def origin_sample(origins, size: int | None, seed: int | None = None):
-    """A seeded random sample of origins for quick runs, in the input order.
+    """Draw a seeded random sample of origins for quick runs, kept in the input order.
 
     Parameters
     ----------

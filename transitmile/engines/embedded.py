@@ -1,10 +1,14 @@
 """The embedded engine: range RAPTOR over a compiled timetable, in chunks of origins.
 
-The caller (``routing.py``) computes the street tables (access: origin x stop,
-egress: stop x destination, transfers: stop x stop, direct: origin x destination)
-and a :class:`~transitmile.engines.timetable.Timetable`; this module checks them,
-draws the Monte Carlo phases of headway-based trips, and runs
-:func:`~transitmile.engines.raptor.range_raptor_chunk` chunk by chunk.
+:func:`run_embedded` is the engine behind ``travel_time_matrix(engine="embedded")``:
+it asks :mod:`~transitmile.engines.street_legs` for the street tables (access: origin x
+stop, egress: stop x destination, direct: origin x destination; access services
+included), takes the transfers (stop x stop) and the
+:class:`~transitmile.engines.timetable.Timetable` from the network, runs
+:func:`compute_travel_times` and shapes the r5py frame (:mod:`~transitmile.engines.frame`).
+:func:`compute_travel_times` checks the tables, draws the Monte Carlo phases of
+headway-based trips, and runs :func:`~transitmile.engines.raptor.range_raptor_chunk`
+chunk by chunk.
 
 A :class:`RaptorChunk` (timetable + its slice of access/direct + egress + transfers
 + parameters) holds only numpy arrays and plain numbers: it is the unit a multi-core
@@ -19,15 +23,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from .. import settings
 from .._progress import progress_bar
+from ..conventions import R5PY_DEFAULTS
 from ..errors import RoutingError, show_value
+from ..provenance import package_version
+from ..sparse import indptr_from_rows
 from . import raptor
+from .frame import BREAKDOWN_COLUMNS, result_frame
+from .request import TravelTimeRequest
+from .street_legs import street_legs
 from .tables import SparseTimes, check_sparse_times, empty_sparse_times
 from .timetable import Timetable
 
 __all__ = [
+    "run_embedded",
     "TravelTimes",
     "RaptorChunk",
     "compute_travel_times",
@@ -38,6 +50,8 @@ __all__ = [
 ]
 
 BREAKDOWN_PARTS = ("access", "waiting", "in_vehicle", "transfer", "egress")
+
+_MAX_TIME_S = int(R5PY_DEFAULTS.max_time.total_seconds())
 
 
 @dataclass
@@ -142,34 +156,65 @@ def run_chunk(chunk: RaptorChunk) -> tuple[np.ndarray, np.ndarray | None, np.nda
     shape = (n, chunk.n_minutes * n_draws, n_dest) if chunk.keep_iterations else (1, 1, 1)
     iterations = np.empty(shape, dtype=np.int32)
     origins = np.arange(n, dtype=np.int64)
-    network = (
-        tt.pattern_stop_ptr, tt.pattern_stops, tt.pattern_time_ptr, tt.arrivals,
-        tt.departures, tt.pattern_block, tt.stop_pattern_ptr, tt.stop_pattern,
-        tt.stop_position, chunk.transfers.indptr, chunk.transfers.indices,
-        chunk.transfers.seconds, chunk.access.indptr, chunk.access.indices,
-        chunk.access.seconds,
-    )  # fmt: skip
+    transit = kernel_transit(tt, chunk.transfers)
+    access, direct = kernel_table(chunk.access), kernel_table(chunk.direct)
+    egress_t = kernel_table(egress_t)
     minutes = raptor.range_raptor_chunk(
         origins, chunk.departure_s, chunk.n_minutes, chunk.max_rides, chunk.board_slack_s,
-        chunk.max_time_s, chunk.percentiles, chunk.block_offsets, n_dest, *network,
-        egress.indptr, egress.indices, egress.seconds,
-        egress_t.indptr, egress_t.indices, egress_t.seconds,
-        chunk.direct.indptr, chunk.direct.indices, chunk.direct.seconds,
-        median_iteration, chunk.keep_iterations, iterations,
+        chunk.max_time_s, chunk.percentiles, chunk.block_offsets, n_dest, transit, access,
+        kernel_table(egress), egress_t, direct, median_iteration, chunk.keep_iterations,
+        iterations,
     )  # fmt: skip
     parts = None
     if chunk.breakdown:
         parts = raptor.breakdown_chunk_kernel(
             origins, chunk.departure_s, chunk.n_minutes, chunk.max_rides, chunk.board_slack_s,
-            chunk.max_time_s, chunk.block_offsets, n_dest, *network,
-            egress_t.indptr, egress_t.indices, egress_t.seconds,
-            chunk.direct.indptr, chunk.direct.indices, chunk.direct.seconds,
+            chunk.max_time_s, chunk.block_offsets, n_dest, transit, access, egress_t, direct,
             median_iteration,
         )  # fmt: skip
     if chunk.keep_iterations:
         iterations[iterations == raptor.UNREACHED] = -1
         return minutes, parts, iterations
     return minutes, parts, None
+
+
+def kernel_table(table: SparseTimes) -> raptor.Table:
+    """Give a table as the kernels read it (row pointers, columns, seconds).
+
+    Parameters
+    ----------
+    table : SparseTimes
+        Checked by :func:`~transitmile.engines.tables.check_sparse_times`.
+
+    Returns
+    -------
+    raptor.Table
+        The same arrays, no copy.
+    """
+    return raptor.Table(table.indptr, table.indices, table.seconds)
+
+
+def kernel_transit(timetable: Timetable, transfers: SparseTimes) -> raptor.Transit:
+    """Give the timetable and the walking transfers as the kernels read them.
+
+    Parameters
+    ----------
+    timetable : Timetable
+        The compiled timetable.
+    transfers : SparseTimes
+        Stop x stop walking seconds, a row per timetable stop.
+
+    Returns
+    -------
+    raptor.Transit
+        The same arrays, no copy.
+    """
+    tt = timetable
+    return raptor.Transit(
+        tt.pattern_stop_ptr, tt.pattern_stops, tt.pattern_time_ptr, tt.arrivals,
+        tt.departures, tt.pattern_block, tt.stop_pattern_ptr, tt.stop_pattern,
+        tt.stop_position, transfers.indptr, transfers.indices, transfers.seconds,
+    )  # fmt: skip
 
 
 def egress_tables(egress: SparseTimes) -> tuple[SparseTimes, SparseTimes]:
@@ -190,8 +235,7 @@ def _csr_sorted(rows, cols, seconds, shape) -> SparseTimes:
     """CSR table from pairs, each row's pairs in increasing time."""
     key = rows.astype(np.int64) << 32 | seconds.astype(np.int64)
     order = np.argsort(key)
-    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=shape[0]), out=indptr[1:])
+    indptr = indptr_from_rows(rows, shape[0])
     return SparseTimes(indptr, cols[order].astype(np.int32), seconds[order], shape)
 
 
@@ -213,10 +257,10 @@ def compute_travel_times(
     departure_s: int,
     n_minutes: int,
     percentiles: Sequence[int] = (50,),
-    max_time_s: int = 7200,
-    max_rides: int = 8,
+    max_time_s: int = _MAX_TIME_S,
+    max_rides: int = R5PY_DEFAULTS.max_public_transport_rides,
     board_slack_s: int | None = None,
-    monte_carlo_draws: int = 60,
+    monte_carlo_draws: int = R5PY_DEFAULTS.monte_carlo_draws,
     seed: int | None = None,
     breakdown: bool = False,
     keep_iterations: bool = False,
@@ -368,9 +412,9 @@ def stop_arrival_times(
     origin_stop: int,
     departure_s: int,
     *,
-    max_rides: int = 8,
+    max_rides: int = R5PY_DEFAULTS.max_public_transport_rides,
     board_slack_s: int | None = None,
-    max_time_s: int = 7200,
+    max_time_s: int = _MAX_TIME_S,
     block_offsets: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Earliest arrival at every stop from one stop at one departure time (plain RAPTOR).
@@ -410,31 +454,88 @@ def stop_arrival_times(
     if block_offsets is None:
         block_offsets = np.zeros(len(timetable.block_ids), dtype=np.int32)
     shift = raptor.pattern_shifts(timetable.pattern_block, np.asarray(block_offsets, np.int32))
-    tau = np.full((max_rides + 1, n_stops), raptor.UNREACHED, dtype=np.int32)
-    tau_ride = tau.copy()
-    marked = np.empty(n_stops, dtype=np.int32)
-    flag = np.zeros(n_stops, dtype=np.int8)
-    access = SparseTimes(
-        np.array([0, 1], np.int64), np.array([origin_stop], np.int32), np.zeros(1, np.int32),
-        (1, n_stops),
-    )  # fmt: skip
+    labels = raptor.new_labels(max_rides, n_stops, False)
+    scratch = raptor.new_scratch(n_stops, timetable.n_patterns)
+    access = raptor.Table(
+        np.array([0, 1], np.int64), np.array([origin_stop], np.int32), np.zeros(1, np.int32)
+    )
     latest = departure_s + max_time_s
-    n_marked = raptor.seed_access(tau, access.indptr, access.indices, access.seconds, 0,
-                                  departure_s, latest, marked, flag)  # fmt: skip
-    egress_list = np.empty(n_stops, dtype=np.int32)
-    tt = timetable
+    n_marked = raptor.seed_access(labels.tau, access, 0, departure_s, latest, scratch)
     raptor.raptor_rounds(
-        max_rides, slack, latest, tt.pattern_stop_ptr, tt.pattern_stops, tt.pattern_time_ptr,
-        tt.arrivals, tt.departures, shift, tt.pattern_block, 0, np.zeros(0, np.int32),
-        tt.stop_pattern_ptr, tt.stop_pattern,
-        tt.stop_position, transfers.indptr, transfers.indices, transfers.seconds, tau,
-        tau_ride, marked, n_marked, flag, np.full(tt.n_patterns, -1, np.int32),
-        np.empty(tt.n_patterns, np.int32), np.zeros(n_stops, np.int8), egress_list, 0, False,
-        np.zeros((raptor.N_PARENT_ROWS, 1, 1), np.int32),
+        kernel_transit(timetable, transfers), max_rides, slack, latest, shift,
+        raptor.ALL_PATTERNS, np.zeros(0, np.int32), labels, scratch, n_marked, 0, False,
     )  # fmt: skip
+    tau, tau_ride = labels.tau, labels.tau_ride
     out = []
     for labels in (tau[max_rides], tau_ride[max_rides]):
         arr = labels.astype(np.int64)
         arr[labels == raptor.UNREACHED] = -1
         out.append(arr)
     return out[0], out[1]
+
+
+def run_embedded(
+    network, origins, destinations, request: TravelTimeRequest, *, progress: bool | None = None
+) -> pd.DataFrame:
+    """Route a request with the embedded engine: street tables, then transit in RAPTOR.
+
+    Parameters
+    ----------
+    network : TransportNetwork
+        Street graphs, timetable, transfers and access services.
+    origins, destinations : GeoDataFrame
+        Validated points (see :func:`transitmile.streets.check_points`).
+    request : TravelTimeRequest
+        The validated request.
+    progress : bool, optional
+        Progress bars (default ``settings.progress``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        r5py's columns (see :func:`~transitmile.engines.frame.result_frame`), with
+        ``attrs["engine"] == "embedded"`` and ``attrs["engine_version"]``.
+    """
+    access, direct, egress = street_legs(network, origins, destinations, request, progress)
+    if request.uses_transit:
+        transfers = network.transfer_seconds(
+            request.speed_walking, min(settings.max_transfer_time_s, request.max_time_walking_s)
+        )
+        result = compute_travel_times(
+            network.timetable,
+            transfers,
+            access,
+            egress,
+            direct,
+            departure_s=request.departure_seconds,
+            n_minutes=request.n_departure_minutes,
+            percentiles=request.percentiles,
+            max_time_s=request.max_time_s,
+            max_rides=request.max_public_transport_rides,
+            board_slack_s=request.min_transfer_time_s,
+            seed=settings.random_seed,
+            breakdown=request.options.get("breakdown", False),
+            progress=progress,
+        )
+        minutes, parts = result.minutes, result.breakdown
+    else:
+        minutes, parts = _street_only_minutes(direct, request)
+    frame = result_frame(origins, destinations, minutes, request.percentiles, parts)
+    frame.attrs["engine"] = "embedded"
+    frame.attrs["engine_version"] = (
+        f"transitmile {package_version('transitmile')} embedded range RAPTOR; "
+        f"numba {package_version('numba')}"
+    )
+    return frame
+
+
+def _street_only_minutes(direct: SparseTimes, request: TravelTimeRequest):
+    """Minutes of a request without transit: the door-to-door street times, every percentile."""
+    seconds = direct.to_dense(fill=np.inf)
+    # strictly below max_time, as R5 (PerTargetPropagater: timeAtTarget < cutoffSeconds)
+    minutes = np.where(seconds < request.max_time_s, np.floor(seconds / 60.0), np.nan)
+    minutes = np.repeat(minutes[:, :, None], len(request.percentiles), axis=2)
+    parts = None
+    if request.options.get("breakdown"):  # no transit leg to split: the columns stay empty
+        parts = {part: np.full(minutes.shape[:2], np.nan) for part in BREAKDOWN_COLUMNS}
+    return minutes, parts

@@ -157,7 +157,7 @@ def _candidates() -> list[tuple[str, Path]]:
 
 
 def find_java(timeout_s: float = 10.0) -> tuple[JavaRuntime | None, list[str], list[JavaRuntime]]:
-    """The first Java >= :data:`MIN_JAVA_VERSION` among the usual places.
+    """Find the first Java >= :data:`MIN_JAVA_VERSION` among the usual places.
 
     Parameters
     ----------

@@ -25,11 +25,17 @@ Conventions borrowed from R5 (Conveyal), so that results compare with r5py:
   integer division (``convertToMinutes``), and a travel time counts only if it is
   below the cutoff (``PerTargetPropagater``: ``timeAtTarget < cutoffSeconds``).
 
-Every function here is a plain ``@njit`` kernel over arrays; the Python side
-(:mod:`transitmile.engines.embedded`) validates inputs and shapes results.
+Every function here is a plain ``@njit`` kernel over arrays, grouped in named tuples
+(numba compiles attribute access to a field read, at no cost): :class:`Transit` is the
+timetable and the walking transfers, :class:`Table` one sparse table (access, egress,
+direct), :class:`Labels` the arrival labels of one search and :class:`Scratch` its
+work lists. The Python side (:mod:`transitmile.engines.embedded`) validates inputs,
+builds these tuples and shapes results.
 """
 
 from __future__ import annotations
+
+from collections import namedtuple
 
 import numpy as np
 from numba import njit, prange
@@ -43,6 +49,69 @@ RIDE_PATTERN, RIDE_TRIP, RIDE_BOARD_POS, RIDE_ALIGHT_POS, WALK_FROM, WALK_S = ra
 N_PARENT_ROWS = 6
 
 _PULL_BLOCK = 32  # egress stops per vectorized block of the pull (see _propagate_egress)
+
+# How a search treats headway-based (frequency) patterns.
+#: Every pattern is an ordinary one (no headway trips, or their phases already drawn).
+ALL_PATTERNS = 0
+#: The scheduled search of a minute: headway patterns are left out.
+SCHEDULED_ONLY = 1
+#: A Monte Carlo draw from the scheduled labels (R5's frequency search): every headway
+#: pattern is scanned in every round, scheduled patterns only from stops improved.
+HEADWAY_DRAW = 2
+
+#: The timetable (see :class:`~transitmile.engines.timetable.Timetable`) and the walking
+#: transfers between stops (CSR), as the kernels read them.
+Transit = namedtuple(
+    "Transit",
+    [
+        "pattern_stop_ptr", "pattern_stops", "pattern_time_ptr", "arrivals", "departures",
+        "pattern_block", "stop_pattern_ptr", "stop_pattern", "stop_position",
+        "transfer_ptr", "transfer_to", "transfer_s",
+    ],
+)  # fmt: skip
+
+#: One sparse table in CSR: row pointers (int64), column of each entry and its seconds (int32).
+Table = namedtuple("Table", ["ptr", "to", "s"])
+
+#: Labels of one search: best arrival with at most k rides by any means (``tau``) and by
+#: vehicle (``tau_ride``), int32 ``[max_rides + 1, n_stops]``, and the parent pointers
+#: int32 ``[N_PARENT_ROWS, max_rides + 1, n_stops]`` (``[N_PARENT_ROWS, 1, 1]`` unused).
+Labels = namedtuple("Labels", ["tau", "tau_ride", "parent"])
+
+#: Work lists of one search, reused across minutes and draws: marked stops (with their
+#: flags), patterns to scan (``pattern_first`` all -1 between rounds), stops to egress
+#: from (with flags), and the round's new and ridden stops.
+Scratch = namedtuple(
+    "Scratch",
+    ["marked_list", "stop_flag", "pattern_first", "pattern_list", "egress_flag",
+     "egress_list", "new_list", "ride_list"],
+)  # fmt: skip
+
+
+@njit(cache=True)
+def new_scratch(n_stops, n_patterns):
+    """Work lists for one search over ``n_stops`` stops and ``n_patterns`` patterns."""
+    return Scratch(
+        np.empty(n_stops, dtype=np.int32),
+        np.zeros(n_stops, dtype=np.int8),
+        np.full(n_patterns, -1, dtype=np.int32),
+        np.empty(n_patterns, dtype=np.int32),
+        np.zeros(n_stops, dtype=np.int8),
+        np.empty(n_stops, dtype=np.int32),
+        np.empty(n_stops, dtype=np.int32),
+        np.empty(n_stops, dtype=np.int32),
+    )
+
+
+@njit(cache=True)
+def new_labels(max_rides, n_stops, record):
+    """Unreached labels for ``max_rides`` rounds; parent pointers only when ``record``."""
+    shape = (N_PARENT_ROWS, max_rides + 1, n_stops) if record else (N_PARENT_ROWS, 1, 1)
+    return Labels(
+        np.full((max_rides + 1, n_stops), UNREACHED, dtype=np.int32),
+        np.full((max_rides + 1, n_stops), UNREACHED, dtype=np.int32),
+        np.zeros(shape, dtype=np.int32),
+    )
 
 
 @njit(cache=True, inline="always")
@@ -76,75 +145,53 @@ def _first_trip_from(departures, base, n_trips, pos, hi, earliest):
 
 @njit(cache=True)
 def raptor_rounds(
-    max_rides,
-    board_slack_s,
-    latest_arrival,
-    pattern_stop_ptr,
-    pattern_stops,
-    pattern_time_ptr,
-    arrivals,
-    departures,
-    pattern_shift,
-    pattern_block,
-    headway_mode,
-    headway_patterns,
-    stop_pattern_ptr,
-    stop_pattern,
-    stop_position,
-    transfer_ptr,
-    transfer_to,
-    transfer_s,
-    tau,
-    tau_ride,
-    marked_list,
-    n_marked,
-    stop_flag,
-    pattern_first,
-    pattern_list,
-    egress_flag,
-    egress_list,
-    n_egress,
-    record,
-    parent,
-):
+    tt, max_rides, board_slack_s, latest_arrival, pattern_shift, headway_mode,
+    headway_patterns, labels, scratch, n_marked, n_egress, record,
+):  # fmt: skip
     """Run rounds 1..``max_rides`` from the stops marked in round 0.
 
     Parameters
     ----------
+    tt : Transit
+        Timetable and walking transfers.
+    max_rides, board_slack_s, latest_arrival : int
+        Rounds, seconds needed before each boarding, latest arrival kept (seconds).
     pattern_shift : int32 [n_patterns]
         Seconds added to every time of a pattern (Monte Carlo phase of headway blocks).
-    pattern_block, headway_mode, headway_patterns
-        ``headway_mode`` 0: every pattern (scheduled or shifted headway) is an ordinary
-        pattern. 1: scheduled search, headway patterns are left out. 2: Monte Carlo
-        draw search starting from the scheduled labels (R5's frequency search): every
-        headway pattern (``headway_patterns``) is scanned in every round, scheduled
-        patterns only from stops improved in this draw.
-    tau, tau_ride : int32 [max_rides + 1, n_stops]
-        Best arrival (seconds) with at most ``k`` rides, by any means / by vehicle.
+    headway_mode : int
+        :data:`ALL_PATTERNS`, :data:`SCHEDULED_ONLY` or :data:`HEADWAY_DRAW`; the
+        draw search scans every pattern of ``headway_patterns`` in every round.
+    labels : Labels
         Updated in place; keep them between minutes for range RAPTOR.
-    marked_list, n_marked
-        Stops whose round-0 label improved (access); ``stop_flag`` all zero on entry.
-    pattern_first, pattern_list
-        Scratch: ``pattern_first`` all -1 on entry and on exit.
-    egress_flag, egress_list, n_egress
-        Stops whose best vehicle arrival over all rounds improved are appended (flag
-        set) for egress; the caller clears the flags.
-    record, parent
-        When ``record``, ``parent[:, k, s]`` (int32 ``[N_PARENT_ROWS, max_rides + 1,
-        n_stops]``) stores how labels ``(k, s)`` were last improved: the ride (pattern,
-        trip, boarding and alighting positions) and the walking transfer (from stop,
-        seconds). Labels reused from later minutes keep the parents they were set
-        with, so the pointers describe the current labels after every call.
+    scratch : Scratch
+        ``marked_list[:n_marked]``: stops whose round-0 label improved (access);
+        ``stop_flag`` all zero and ``pattern_first`` all -1 on entry and on exit.
+    n_egress : int
+        Stops already in ``scratch.egress_list``; stops whose best vehicle arrival over
+        all rounds improves are appended (flag set); the caller clears the flags.
+    record : bool
+        Store in ``labels.parent[:, k, s]`` how label ``(k, s)`` was last improved: the
+        ride (pattern, trip, boarding and alighting positions) and the walking transfer
+        (from stop, seconds). Labels reused from later minutes keep the parents they
+        were set with, so the pointers describe the current labels after every call.
 
     Returns
     -------
     int
         The new ``n_egress``.
     """
-    new_list = np.empty_like(marked_list)
-    ride_list = np.empty_like(marked_list)
+    tau, tau_ride, parent = labels.tau, labels.tau_ride, labels.parent
+    marked_list, stop_flag = scratch.marked_list, scratch.stop_flag
+    pattern_first, pattern_list = scratch.pattern_first, scratch.pattern_list
+    egress_flag, egress_list = scratch.egress_flag, scratch.egress_list
+    new_list, ride_list = scratch.new_list, scratch.ride_list
+    pattern_stop_ptr, pattern_stops = tt.pattern_stop_ptr, tt.pattern_stops
+    pattern_time_ptr, arrivals, departures = tt.pattern_time_ptr, tt.arrivals, tt.departures
+    pattern_block, stop_pattern_ptr = tt.pattern_block, tt.stop_pattern_ptr
+    stop_pattern, stop_position = tt.stop_pattern, tt.stop_position
+    transfer_ptr, transfer_to, transfer_s = tt.transfer_ptr, tt.transfer_to, tt.transfer_s
     for k in range(1, max_rides + 1):
-        if n_marked == 0 and headway_mode != 2:
+        if n_marked == 0 and headway_mode != HEADWAY_DRAW:
             break
         # Patterns through marked stops, scanned from the first marked position.
         n_pat = 0
@@ -154,7 +201,7 @@ def raptor_rounds(
             for j in range(stop_pattern_ptr[s], stop_pattern_ptr[s + 1]):
                 p = stop_pattern[j]
                 pos = stop_position[j]
-                if headway_mode == 1 and pattern_block[p] >= 0:
+                if headway_mode == SCHEDULED_ONLY and pattern_block[p] >= 0:
                     continue
                 if pattern_first[p] < 0:
                     pattern_list[n_pat] = p
@@ -162,7 +209,7 @@ def raptor_rounds(
                     pattern_first[p] = pos
                 elif pos < pattern_first[p]:
                     pattern_first[p] = pos
-        if headway_mode == 2:
+        if headway_mode == HEADWAY_DRAW:
             # Any labelled stop may board a re-phased headway trip: scan them all.
             for h in range(len(headway_patterns)):
                 p = headway_patterns[h]
@@ -255,22 +302,17 @@ def raptor_rounds(
 
 
 @njit(cache=True)
-def seed_access(
-    tau,
-    access_ptr,
-    access_to,
-    access_s,
-    origin,
-    t_depart,
-    latest_arrival,
-    marked_list,
-    stop_flag,
-):
-    """Round 0: walk from the origin to its stops; returns the number of marked stops."""
+def seed_access(tau, access, origin, t_depart, latest_arrival, scratch):
+    """Round 0: walk from the origin to its stops; returns the number of marked stops.
+
+    ``access`` is a :class:`Table` (origin x stop); improved stops are appended to
+    ``scratch.marked_list``.
+    """
+    marked_list, stop_flag = scratch.marked_list, scratch.stop_flag
     n = 0
-    for j in range(access_ptr[origin], access_ptr[origin + 1]):
-        s = access_to[j]
-        t_arr = t_depart + access_s[j]
+    for j in range(access.ptr[origin], access.ptr[origin + 1]):
+        s = access.to[j]
+        t_arr = t_depart + access.s[j]
         if t_arr <= latest_arrival and t_arr < tau[0, s]:
             tau[0, s] = t_arr
             _carry_down(tau, 0, s, t_arr)
@@ -303,38 +345,39 @@ def percentile_index(n, percentile):
 
 
 @njit(cache=True)
-def _propagate_egress(n_egress, egress_list, egress_flag, tau_ride, egress_ptr, egress_to,
-                      egress_s, egress_t_ptr, egress_t_from, egress_t_s, direct, t0, latest,
+def _propagate_egress(n_egress, scratch, tau_ride, egress, egress_t, direct, t0, latest,
                       dest_arrival):  # fmt: skip
     """Improve destination arrivals from the stops whose best vehicle arrival improved.
 
     Push (few stops improved, the usual range RAPTOR minute): scan the improved
-    stops' egress rows, cut at ``latest`` (rows are sorted by time). Pull (many
-    improved, e.g. the first minute): for each destination scan its stops by
-    increasing egress time and stop once even the earliest vehicle arrival anywhere
-    plus the walk cannot beat the best known arrival, walking door to door or the
-    cutoff. A pulled arrival may stay above the true one only where it is no better
-    than walking or the cutoff, which stays true for earlier minutes too.
+    stops' egress rows (``egress``, stop x destination), cut at ``latest`` (rows are
+    sorted by time). Pull (many improved, e.g. the first minute): for each destination
+    scan its stops (``egress_t``, destination x stop) by increasing egress time and stop
+    once even the earliest vehicle arrival anywhere plus the walk cannot beat the best
+    known arrival, walking door to door or the cutoff. A pulled arrival may stay above
+    the true one only where it is no better than walking or the cutoff, which stays true
+    for earlier minutes too.
     """
+    egress_list = scratch.egress_list
     max_rides = tau_ride.shape[0] - 1
     n_stops = tau_ride.shape[1]
-    for e in range(n_egress):
-        egress_flag[egress_list[e]] = 0
+    _clear_egress(n_egress, scratch)
     if 4 * n_egress < n_stops:
         for e in range(n_egress):
             s = egress_list[e]
             t_stop = tau_ride[max_rides, s]
-            for j in range(egress_ptr[s], egress_ptr[s + 1]):
-                t_arr = t_stop + egress_s[j]
+            for j in range(egress.ptr[s], egress.ptr[s + 1]):
+                t_arr = t_stop + egress.s[j]
                 if t_arr >= latest:
                     break
-                if t_arr < dest_arrival[egress_to[j]]:
-                    dest_arrival[egress_to[j]] = t_arr
+                if t_arr < dest_arrival[egress.to[j]]:
+                    dest_arrival[egress.to[j]] = t_arr
         return
     earliest = UNREACHED
     for e in range(n_egress):
         earliest = min(earliest, tau_ride[max_rides, egress_list[e]])
     best_ride = tau_ride[max_rides]
+    egress_t_ptr, egress_t_from, egress_t_s = egress_t.ptr, egress_t.to, egress_t.s
     for dst in range(len(dest_arrival)):
         cap = min(dest_arrival[dst], latest)
         if direct[dst] < UNREACHED:
@@ -355,6 +398,13 @@ def _propagate_egress(n_egress, egress_list, egress_flag, tau_ride, egress_ptr, 
 
 
 @njit(cache=True)
+def _clear_egress(n_egress, scratch):
+    """Clear the flags of the stops listed for egress."""
+    for e in range(n_egress):
+        scratch.egress_flag[scratch.egress_list[e]] = 0
+
+
+@njit(cache=True)
 def _record_iteration(times, it, dest_arrival, direct, t0, max_time_s):
     """Travel time of one iteration: the better of transit and walking door to door."""
     for dst in range(len(dest_arrival)):
@@ -365,18 +415,97 @@ def _record_iteration(times, it, dest_arrival, direct, t0, max_time_s):
         times[it, dst] = tt if tt < max_time_s else UNREACHED
 
 
+@njit(cache=True)
+def _direct_row(direct, origin, n_dest):
+    """Door-to-door street seconds from one origin to every destination (UNREACHED if none)."""
+    row = np.full(n_dest, UNREACHED, dtype=np.int32)
+    for j in range(direct.ptr[origin], direct.ptr[origin + 1]):
+        row[direct.to[j]] = direct.s[j]
+    return row
+
+
+@njit(cache=True)
+def _origin_setup(tt, direct, origin, n_dest, max_rides, has_headway, record):
+    """Per-origin state: work lists, labels, draw labels and the door-to-door street row."""
+    n_stops = len(tt.stop_pattern_ptr) - 1
+    scratch = new_scratch(n_stops, len(tt.pattern_stop_ptr) - 1)
+    labels = new_labels(max_rides, n_stops, record)
+    draw = new_labels(max_rides, n_stops if has_headway else 1, record)
+    return scratch, labels, draw, _direct_row(direct, origin, n_dest)
+
+
+@njit(cache=True)
+def _scheduled_search(tt, access, origin, t0, latest, max_rides, board_slack_s, setup, labels,
+                      scratch, record):  # fmt: skip
+    """One departure minute's search on the scheduled service; returns ``n_egress``.
+
+    ``setup`` is ``(no_shift, mode, headway_patterns)`` from :func:`_search_setup`.
+    """
+    no_shift, mode, headway_patterns = setup
+    n_marked = seed_access(labels.tau, access, origin, t0, latest, scratch)
+    return raptor_rounds(
+        tt, max_rides, board_slack_s, latest, no_shift, mode, headway_patterns,
+        labels, scratch, n_marked, 0, record,
+    )  # fmt: skip
+
+
+@njit(cache=True)
+def _draw_search(tt, labels, draw, offsets, max_rides, board_slack_s, latest,
+                 headway_patterns, scratch, record):  # fmt: skip
+    """One Monte Carlo draw from the minute's scheduled ``labels`` into ``draw``.
+
+    Returns ``n_egress`` and the draw's per-pattern shifts.
+    """
+    draw.tau[:] = labels.tau
+    draw.tau_ride[:] = labels.tau_ride
+    if record:
+        draw.parent[:] = labels.parent
+    shift = pattern_shifts(tt.pattern_block, offsets)
+    n_egress = raptor_rounds(
+        tt, max_rides, board_slack_s, latest, shift, HEADWAY_DRAW, headway_patterns,
+        draw, scratch, 0, 0, record,
+    )  # fmt: skip
+    return n_egress, shift
+
+
+@njit(cache=True)
+def _search_setup(tt, block_offsets):
+    """Per-chunk constants: headway patterns, a zero shift, the scheduled search's mode."""
+    n_patterns = len(tt.pattern_stop_ptr) - 1
+    headway_patterns = np.flatnonzero(tt.pattern_block >= 0).astype(np.int32)
+    has_headway = block_offsets.shape[2] > 0
+    mode = SCHEDULED_ONLY if has_headway else ALL_PATTERNS
+    return headway_patterns, np.zeros(n_patterns, dtype=np.int32), mode, has_headway
+
+
+@njit(cache=True)
+def _percentiles_of(times, pct_index, mid_index, out, median_iteration):
+    """Percentile minutes of every destination over the iterations (R5's method).
+
+    ``out`` float64 ``[n_dest, n_pct]`` (NaN stays where unreachable) and
+    ``median_iteration`` int32 ``[n_dest]`` (-1 if unreachable) are written.
+    """
+    n_iter, n_dest = times.shape
+    column = np.empty(n_iter, dtype=np.int32)
+    order = np.zeros(n_iter, dtype=np.int64)  # the order of a single iteration
+    for dst in range(n_dest):
+        for it in range(n_iter):
+            column[it] = times[it, dst]
+        if n_iter > 1:  # 1.5 M one-element sorts on POA cost ~5% of a 1-minute run
+            order = np.argsort(column, kind="mergesort")
+        for q in range(len(pct_index)):
+            v = column[order[pct_index[q]]]
+            if v < UNREACHED:
+                out[dst, q] = v // 60
+        mid = order[mid_index]
+        median_iteration[dst] = mid if column[mid] < UNREACHED else -1
+
+
 @njit(cache=True, parallel=True)
 def range_raptor_chunk(
     origins, departure_s, n_minutes, max_rides, board_slack_s, max_time_s, percentiles,
-    block_offsets, n_dest,
-    pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures, pattern_block,
-    stop_pattern_ptr, stop_pattern, stop_position,
-    transfer_ptr, transfer_to, transfer_s,
-    access_ptr, access_to, access_s,
-    egress_ptr, egress_to, egress_s,
-    egress_t_ptr, egress_t_from, egress_t_s,
-    direct_ptr, direct_to, direct_s,
-    median_iteration, keep_iterations, iterations,
+    block_offsets, n_dest, tt, access, egress, egress_t, direct, median_iteration,
+    keep_iterations, iterations,
 ):  # fmt: skip
     """Travel time percentiles from each origin row to every destination.
 
@@ -395,15 +524,22 @@ def range_raptor_chunk(
         First departure minute, seconds after midnight.
     n_minutes : int
         Departure minutes in the window.
+    max_rides, board_slack_s, max_time_s : int
+        Rounds, boarding slack (s) and cutoff (s).
+    percentiles : float64 [n_pct]
+        Percentiles of the travel times over the iterations.
     block_offsets : int32 [n_minutes, n_draws, n_blocks]
         Phase offsets of headway blocks per minute and draw (``n_blocks`` 0 and
         ``n_draws`` 1 for a scheduled-only timetable).
-    percentiles : float64 [n_pct]
-    egress_ptr, egress_to, egress_s
-        Stop x destination CSR table, each row sorted by ``egress_s`` (see
-        :func:`transitmile.engines.embedded.egress_tables`).
-    egress_t_ptr, egress_t_from, egress_t_s
-        The same table transposed (destination x stop), rows sorted by time.
+    n_dest : int
+        Number of destinations.
+    tt : Transit
+        Timetable and walking transfers.
+    access, direct : Table
+        Origin x stop and origin x destination seconds.
+    egress, egress_t : Table
+        Stop x destination, and the same transposed (destination x stop), each row
+        sorted by time (see :func:`transitmile.engines.embedded.egress_tables`).
     median_iteration : int32 [n, n_dest]
         Out: the iteration (``minute * n_draws + draw``) at the median, -1 if unreachable.
     keep_iterations, iterations : bool, int32 [n, n_iter, n_dest]
@@ -416,98 +552,46 @@ def range_raptor_chunk(
         Whole minutes (seconds // 60, as R5), NaN where unreachable.
     """
     n_orig = len(origins)
-    n_stops = len(stop_pattern_ptr) - 1
-    n_pat = len(pattern_stop_ptr) - 1
     n_draws = block_offsets.shape[1]
-    has_headway = block_offsets.shape[2] > 0
     n_iter = n_minutes * n_draws
-    n_pct = len(percentiles)
-    out = np.full((n_orig, n_dest, n_pct), np.nan)
-    pct_index = np.empty(n_pct, dtype=np.int64)
-    for q in range(n_pct):
+    out = np.full((n_orig, n_dest, len(percentiles)), np.nan)
+    pct_index = np.empty(len(percentiles), dtype=np.int64)
+    for q in range(len(percentiles)):
         pct_index[q] = percentile_index(n_iter, percentiles[q])
     mid_index = percentile_index(n_iter, 50.0)
-    headway_patterns = np.flatnonzero(pattern_block >= 0).astype(np.int32)
-    no_shift = np.zeros(n_pat, dtype=np.int32)
-    scheduled_mode = 1 if has_headway else 0
-    no_parent = np.zeros((N_PARENT_ROWS, 1, 1), dtype=np.int32)
+    headway_patterns, no_shift, mode, has_headway = _search_setup(tt, block_offsets)
     for i in prange(n_orig):
         o = origins[i]
         # Per-origin scratch: each prange worker owns its labels.
-        tau = np.empty((max_rides + 1, n_stops), dtype=np.int32)
-        tau_ride = np.empty((max_rides + 1, n_stops), dtype=np.int32)
-        marked_list = np.empty(n_stops, dtype=np.int32)
-        stop_flag = np.zeros(n_stops, dtype=np.int8)
-        pattern_first = np.full(n_pat, -1, dtype=np.int32)
-        pattern_list = np.empty(n_pat, dtype=np.int32)
-        egress_flag = np.zeros(n_stops, dtype=np.int8)
-        egress_list = np.empty(n_stops, dtype=np.int32)
+        scratch, labels, draw, direct_row = _origin_setup(
+            tt, direct, o, n_dest, max_rides, has_headway, False
+        )
         dest_arrival = np.full(n_dest, UNREACHED, dtype=np.int32)
-        direct = np.full(n_dest, UNREACHED, dtype=np.int32)
-        for j in range(direct_ptr[o], direct_ptr[o + 1]):
-            direct[direct_to[j]] = direct_s[j]
-        times = np.empty((n_iter, n_dest), dtype=np.int32)
-        tau[:] = UNREACHED
-        tau_ride[:] = UNREACHED
-        # Draw labels (only used with headway trips; tiny otherwise).
-        n_draw_stops = n_stops if has_headway else 1
-        draw_tau = np.empty((max_rides + 1, n_draw_stops), dtype=np.int32)
-        draw_tau_ride = np.empty((max_rides + 1, n_draw_stops), dtype=np.int32)
         draw_dest = np.empty(n_dest if has_headway else 1, dtype=np.int32)
+        times = np.empty((n_iter, n_dest), dtype=np.int32)
         for mi in range(n_minutes - 1, -1, -1):
             t0 = departure_s + 60 * mi
             latest = t0 + max_time_s
-            n_marked = seed_access(
-                tau, access_ptr, access_to, access_s, o, t0, latest, marked_list, stop_flag
-            )
-            n_egress = raptor_rounds(
-                max_rides, board_slack_s, latest,
-                pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures,
-                no_shift, pattern_block, scheduled_mode, headway_patterns,
-                stop_pattern_ptr, stop_pattern, stop_position,
-                transfer_ptr, transfer_to, transfer_s, tau, tau_ride,
-                marked_list, n_marked, stop_flag, pattern_first, pattern_list,
-                egress_flag, egress_list, 0, False, no_parent,
-            )  # fmt: skip
+            n_egress = _scheduled_search(tt, access, o, t0, latest, max_rides, board_slack_s,
+                                         (no_shift, mode, headway_patterns), labels, scratch,
+                                         False)  # fmt: skip
             # Destination arrivals from later minutes stay valid (one may wait).
-            _propagate_egress(n_egress, egress_list, egress_flag, tau_ride, egress_ptr,
-                              egress_to, egress_s, egress_t_ptr, egress_t_from, egress_t_s,
-                              direct, t0, latest, dest_arrival)  # fmt: skip
+            _propagate_egress(n_egress, scratch, labels.tau_ride, egress, egress_t, direct_row,
+                              t0, latest, dest_arrival)  # fmt: skip
             if not has_headway:
-                _record_iteration(times, mi, dest_arrival, direct, t0, max_time_s)
+                _record_iteration(times, mi, dest_arrival, direct_row, t0, max_time_s)
                 continue
             for d in range(n_draws):
-                draw_tau[:] = tau
-                draw_tau_ride[:] = tau_ride
                 draw_dest[:] = dest_arrival
-                n_egress = raptor_rounds(
-                    max_rides, board_slack_s, latest,
-                    pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures,
-                    pattern_shifts(pattern_block, block_offsets[mi, d]), pattern_block, 2,
-                    headway_patterns, stop_pattern_ptr, stop_pattern, stop_position,
-                    transfer_ptr, transfer_to, transfer_s, draw_tau, draw_tau_ride,
-                    marked_list, 0, stop_flag, pattern_first, pattern_list,
-                    egress_flag, egress_list, 0, False, no_parent,
-                )  # fmt: skip
-                _propagate_egress(n_egress, egress_list, egress_flag, draw_tau_ride,
-                                  egress_ptr, egress_to, egress_s, egress_t_ptr, egress_t_from,
-                                  egress_t_s, direct, t0, latest, draw_dest)  # fmt: skip
-                _record_iteration(times, mi * n_draws + d, draw_dest, direct, t0, max_time_s)
+                n_egress, _ = _draw_search(tt, labels, draw, block_offsets[mi, d], max_rides,
+                                           board_slack_s, latest, headway_patterns, scratch,
+                                           False)  # fmt: skip
+                _propagate_egress(n_egress, scratch, draw.tau_ride, egress, egress_t,
+                                  direct_row, t0, latest, draw_dest)  # fmt: skip
+                _record_iteration(times, mi * n_draws + d, draw_dest, direct_row, t0, max_time_s)
         if keep_iterations:
             iterations[i] = times
-        column = np.empty(n_iter, dtype=np.int32)
-        order = np.zeros(n_iter, dtype=np.int64)  # the order of a single iteration
-        for dst in range(n_dest):
-            for it in range(n_iter):
-                column[it] = times[it, dst]
-            if n_iter > 1:  # 1.5 M one-element sorts on POA cost ~5% of a 1-minute run
-                order = np.argsort(column, kind="mergesort")
-            for q in range(n_pct):
-                v = column[order[pct_index[q]]]
-                if v < UNREACHED:
-                    out[i, dst, q] = v // 60
-            mid = order[mid_index]
-            median_iteration[i, dst] = mid if column[mid] < UNREACHED else -1
+        _percentiles_of(times, pct_index, mid_index, out[i], median_iteration[i])
     return out
 
 
@@ -521,26 +605,15 @@ def _first_round(labels, k, stop):
 
 
 @njit(cache=True)
-def trace_trip(
-    stop,
-    t0,
-    tau,
-    tau_ride,
-    parent,
-    pattern_stop_ptr,
-    pattern_stops,
-    pattern_time_ptr,
-    arrivals,
-    departures,
-    shift,
-    parts,
-):
+def trace_trip(stop, t0, labels, tt, shift, parts):
     """Walk parent pointers back from a vehicle arrival at ``stop``.
 
     Adds seconds to ``parts`` = [access, waiting, in_vehicle, transfer] (egress is the
     caller's). Waiting is measured from arrival at the boarding stop to the vehicle's
     departure, so it includes the board slack.
     """
+    tau, tau_ride, parent = labels.tau, labels.tau_ride, labels.parent
+    pattern_stop_ptr, pattern_time_ptr = tt.pattern_stop_ptr, tt.pattern_time_ptr
     max_rides = tau.shape[0] - 1
     k = _first_round(tau_ride, max_rides, stop)
     s = stop
@@ -553,10 +626,10 @@ def trace_trip(
             pattern_stop_ptr[p + 1] - pattern_stop_ptr[p]
         )
         board_pos = parent[RIDE_BOARD_POS, k, s]
-        t_dep = departures[base + board_pos * n_trips + trip] + shift[p]
-        t_arr = arrivals[base + parent[RIDE_ALIGHT_POS, k, s] * n_trips + trip] + shift[p]
+        t_dep = tt.departures[base + board_pos * n_trips + trip] + shift[p]
+        t_arr = tt.arrivals[base + parent[RIDE_ALIGHT_POS, k, s] * n_trips + trip] + shift[p]
         parts[2] += t_arr - t_dep
-        s = pattern_stops[pattern_stop_ptr[p] + board_pos]
+        s = tt.pattern_stops[pattern_stop_ptr[p] + board_pos]
         parts[1] += t_dep - tau[k - 1, s]
         k = _first_round(tau, k - 1, s)
         if k == 0:
@@ -570,53 +643,63 @@ def trace_trip(
 
 
 @njit(cache=True)
-def _trace_destination(dst, t0, tau, tau_ride, parent, egress_t_ptr, egress_t_from, egress_t_s,
-                       direct, pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals,
-                       departures, shift, parts, out, i):  # fmt: skip
+def _trace_destination(dst, t0, labels, egress_t, direct, tt, shift, parts, out, i):
     """Best egress stop of ``dst`` at the current labels, then the trip's parts into ``out``."""
-    max_rides = tau.shape[0] - 1
+    best_ride = labels.tau_ride[labels.tau_ride.shape[0] - 1]
     best = UNREACHED
     best_stop = -1
     best_egress = 0
-    for j in range(egress_t_ptr[dst], egress_t_ptr[dst + 1]):
-        s = egress_t_from[j]
-        if tau_ride[max_rides, s] < UNREACHED:
-            t_arr = tau_ride[max_rides, s] + egress_t_s[j]
+    for j in range(egress_t.ptr[dst], egress_t.ptr[dst + 1]):
+        s = egress_t.to[j]
+        if best_ride[s] < UNREACHED:
+            t_arr = best_ride[s] + egress_t.s[j]
             if t_arr < best:
                 best = t_arr
                 best_stop = s
-                best_egress = egress_t_s[j]
+                best_egress = egress_t.s[j]
     if best_stop < 0 or direct[dst] <= best - t0:
         return  # walking door to door: not a transit trip
     parts[:] = 0
-    trace_trip(best_stop, t0, tau, tau_ride, parent, pattern_stop_ptr, pattern_stops,
-               pattern_time_ptr, arrivals, departures, shift, parts)  # fmt: skip
+    trace_trip(best_stop, t0, labels, tt, shift, parts)
     for q in range(4):
         out[q, i, dst] = parts[q]
     out[4, i, dst] = best_egress
 
 
+@njit(cache=True)
+def _median_buckets(median_iteration, n_iter):
+    """Destinations grouped by their median iteration (counting sort): pointers, members."""
+    bucket_ptr = np.zeros(n_iter + 1, dtype=np.int64)
+    for dst in range(len(median_iteration)):
+        if median_iteration[dst] >= 0:
+            bucket_ptr[median_iteration[dst] + 1] += 1
+    for it in range(n_iter):
+        bucket_ptr[it + 1] += bucket_ptr[it]
+    fill = bucket_ptr[:-1].copy()
+    bucket = np.empty(bucket_ptr[n_iter], dtype=np.int32)
+    for dst in range(len(median_iteration)):
+        it = median_iteration[dst]
+        if it >= 0:
+            bucket[fill[it]] = dst
+            fill[it] += 1
+    return bucket_ptr, bucket
+
+
 @njit(cache=True, parallel=True)
 def breakdown_chunk_kernel(
     origins, departure_s, n_minutes, max_rides, board_slack_s, max_time_s, block_offsets,
-    n_dest,
-    pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures, pattern_block,
-    stop_pattern_ptr, stop_pattern, stop_position,
-    transfer_ptr, transfer_to, transfer_s,
-    access_ptr, access_to, access_s,
-    egress_t_ptr, egress_t_from, egress_t_s,
-    direct_ptr, direct_to, direct_s,
-    median_iteration,
+    n_dest, tt, access, egress_t, direct, median_iteration,
 ):  # fmt: skip
     """Seconds of access, waiting, in-vehicle, transfer and egress of each median trip.
 
-    The searches of :func:`range_raptor_chunk` again, now with parent pointers: right
-    after each minute's search the labels are exactly that minute's (labels reused
-    from later minutes carry their own parents), so the destinations whose median
-    iteration is this minute (and draw) are traced then, before earlier minutes
-    overwrite the parents. Draw searches run only for draws that are some
-    destination's median. A trip reused from a later minute shows the extra time as
-    initial waiting. ``egress_t_*`` is the egress table transposed (destination x stop).
+    The searches of :func:`range_raptor_chunk` again (the same per-origin set-up and
+    minute searches), now with parent pointers: right after each minute's search the
+    labels are exactly that minute's (labels reused from later minutes carry their own
+    parents), so the destinations whose median iteration is this minute (and draw) are
+    traced then, before earlier minutes overwrite the parents. Draw searches run only
+    for draws that are some destination's median. A trip reused from a later minute
+    shows the extra time as initial waiting. ``egress_t`` is the egress table
+    transposed (destination x stop).
 
     Returns
     -------
@@ -624,94 +707,37 @@ def breakdown_chunk_kernel(
         Seconds per part; NaN where the median trip is unreachable or walks door to door.
     """
     n_orig = len(origins)
-    n_stops = len(stop_pattern_ptr) - 1
-    n_pat = len(pattern_stop_ptr) - 1
     n_draws = block_offsets.shape[1]
-    has_headway = block_offsets.shape[2] > 0
     n_iter = n_minutes * n_draws
     out = np.full((5, n_orig, n_dest), np.nan)
-    headway_patterns = np.flatnonzero(pattern_block >= 0).astype(np.int32)
-    no_shift = np.zeros(n_pat, dtype=np.int32)
-    scheduled_mode = 1 if has_headway else 0
+    headway_patterns, no_shift, mode, has_headway = _search_setup(tt, block_offsets)
     for i in prange(n_orig):
         o = origins[i]
-        tau = np.full((max_rides + 1, n_stops), UNREACHED, dtype=np.int32)
-        tau_ride = np.full((max_rides + 1, n_stops), UNREACHED, dtype=np.int32)
-        parent = np.zeros((N_PARENT_ROWS, max_rides + 1, n_stops), dtype=np.int32)
-        marked_list = np.empty(n_stops, dtype=np.int32)
-        stop_flag = np.zeros(n_stops, dtype=np.int8)
-        pattern_first = np.full(n_pat, -1, dtype=np.int32)
-        pattern_list = np.empty(n_pat, dtype=np.int32)
-        egress_flag = np.zeros(n_stops, dtype=np.int8)
-        egress_list = np.empty(n_stops, dtype=np.int32)
-        direct = np.full(n_dest, UNREACHED, dtype=np.int32)
-        for j in range(direct_ptr[o], direct_ptr[o + 1]):
-            direct[direct_to[j]] = direct_s[j]
-        parts = np.zeros(4, dtype=np.int64)
-        # Destinations bucketed by their median iteration (counting sort).
-        bucket_ptr = np.zeros(n_iter + 1, dtype=np.int64)
-        for dst in range(n_dest):
-            if median_iteration[i, dst] >= 0:
-                bucket_ptr[median_iteration[i, dst] + 1] += 1
-        if bucket_ptr.sum() == 0:
+        bucket_ptr, bucket = _median_buckets(median_iteration[i], n_iter)
+        if bucket_ptr[n_iter] == 0:
             continue
-        for it in range(n_iter):
-            bucket_ptr[it + 1] += bucket_ptr[it]
-        fill = bucket_ptr[:-1].copy()
-        bucket = np.empty(bucket_ptr[n_iter], dtype=np.int32)
-        for dst in range(n_dest):
-            it = median_iteration[i, dst]
-            if it >= 0:
-                bucket[fill[it]] = dst
-                fill[it] += 1
-        n_draw_stops = n_stops if has_headway else 1
-        draw_tau = np.empty((max_rides + 1, n_draw_stops), dtype=np.int32)
-        draw_tau_ride = np.empty((max_rides + 1, n_draw_stops), dtype=np.int32)
-        draw_parent = np.empty((N_PARENT_ROWS, max_rides + 1, n_draw_stops), dtype=np.int32)
+        scratch, labels, draw, direct_row = _origin_setup(
+            tt, direct, o, n_dest, max_rides, has_headway, True
+        )
+        parts = np.zeros(4, dtype=np.int64)
         for mi in range(n_minutes - 1, -1, -1):
-            t0 = departure_s + 60 * mi
-            latest = t0 + max_time_s
-            n_marked = seed_access(
-                tau, access_ptr, access_to, access_s, o, t0, latest, marked_list, stop_flag
-            )
-            n_egress = raptor_rounds(
-                max_rides, board_slack_s, latest,
-                pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals, departures,
-                no_shift, pattern_block, scheduled_mode, headway_patterns,
-                stop_pattern_ptr, stop_pattern, stop_position,
-                transfer_ptr, transfer_to, transfer_s, tau, tau_ride,
-                marked_list, n_marked, stop_flag, pattern_first, pattern_list,
-                egress_flag, egress_list, 0, True, parent,
-            )  # fmt: skip
-            for e in range(n_egress):
-                egress_flag[egress_list[e]] = 0
+            t0, latest = departure_s + 60 * mi, departure_s + 60 * mi + max_time_s
+            n_egress = _scheduled_search(tt, access, o, t0, latest, max_rides, board_slack_s,
+                                         (no_shift, mode, headway_patterns), labels, scratch,
+                                         True)  # fmt: skip
+            _clear_egress(n_egress, scratch)
             for d in range(n_draws):
                 it = mi * n_draws + d
                 if bucket_ptr[it] == bucket_ptr[it + 1]:
                     continue
-                if not has_headway:
-                    labels, ride_labels, parents, shift = tau, tau_ride, parent, no_shift
-                else:
-                    draw_tau[:] = tau
-                    draw_tau_ride[:] = tau_ride
-                    draw_parent[:] = parent
-                    shift = pattern_shifts(pattern_block, block_offsets[mi, d])
-                    n_egress = raptor_rounds(
-                        max_rides, board_slack_s, latest,
-                        pattern_stop_ptr, pattern_stops, pattern_time_ptr, arrivals,
-                        departures, shift, pattern_block, 2, headway_patterns,
-                        stop_pattern_ptr, stop_pattern, stop_position,
-                        transfer_ptr, transfer_to, transfer_s, draw_tau, draw_tau_ride,
-                        marked_list, 0, stop_flag, pattern_first, pattern_list,
-                        egress_flag, egress_list, 0, True, draw_parent,
-                    )  # fmt: skip
-                    for e in range(n_egress):
-                        egress_flag[egress_list[e]] = 0
-                    labels, ride_labels, parents = draw_tau, draw_tau_ride, draw_parent
+                searched, shift = labels, no_shift
+                if has_headway:
+                    n_egress, shift = _draw_search(tt, labels, draw, block_offsets[mi, d],
+                                                   max_rides, board_slack_s, latest,
+                                                   headway_patterns, scratch, True)  # fmt: skip
+                    _clear_egress(n_egress, scratch)
+                    searched = draw
                 for b in range(bucket_ptr[it], bucket_ptr[it + 1]):
-                    _trace_destination(
-                        bucket[b], t0, labels, ride_labels, parents, egress_t_ptr,
-                        egress_t_from, egress_t_s, direct, pattern_stop_ptr, pattern_stops,
-                        pattern_time_ptr, arrivals, departures, shift, parts, out, i,
-                    )  # fmt: skip
+                    _trace_destination(bucket[b], t0, searched, egress_t, direct_row, tt, shift,
+                                       parts, out, i)  # fmt: skip
     return out

@@ -1,7 +1,9 @@
 """The routing request both engines understand, validated once.
 
 Parameter names and defaults follow ``r5py.TravelTimeMatrix`` / ``r5py.RegionalTask``
-so that a planner can switch engines with one argument.
+(the defaults are :data:`transitmile.conventions.R5PY_DEFAULTS`) so that a planner can
+switch engines with one argument. The engine names and the check that a departure is
+on the network's service date are defined here, once, for both engines.
 """
 
 from __future__ import annotations
@@ -10,14 +12,23 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..conventions import MODES, R5PY_DEFAULTS, STREET_MODES, TRANSIT_MODES, WALK
 from ..errors import RoutingError, show_value
 
-__all__ = ["TravelTimeRequest", "make_request", "MODES", "STREET_MODES"]
+__all__ = [
+    "TravelTimeRequest",
+    "make_request",
+    "MODES",
+    "STREET_MODES",
+    "ENGINES",
+    "check_engine",
+    "check_departure",
+]
 
-#: Modes a request may name (r5py's TransportMode names that transitmile routes).
-STREET_MODES = ("WALK", "BICYCLE")
-TRANSIT_MODES = ("TRANSIT", "BUS", "RAIL", "SUBWAY", "TRAM", "FERRY")
-MODES = STREET_MODES + TRANSIT_MODES
+#: Engine names :func:`transitmile.travel_time_matrix` accepts.
+ENGINES = ("auto", "embedded", "r5py")
+
+_D = R5PY_DEFAULTS
 
 
 @dataclass(frozen=True)
@@ -28,22 +39,23 @@ class TravelTimeRequest:
     """
 
     departure: dt.datetime
-    departure_time_window_s: int = 600
-    percentiles: tuple[int, ...] = (50,)
-    transport_modes: tuple[str, ...] = ("TRANSIT", "WALK")
-    access_modes: tuple[str, ...] = ("WALK",)
-    egress_modes: tuple[str, ...] = ("WALK",)
-    max_time_s: int = 7200
-    max_time_walking_s: int = 7200
-    max_time_cycling_s: int = 7200
-    speed_walking: float = 3.6
-    speed_cycling: float = 12.0
-    max_public_transport_rides: int = 8
-    min_transfer_time_s: int = 60
+    departure_time_window_s: int = int(_D.departure_time_window.total_seconds())
+    percentiles: tuple[int, ...] = _D.percentiles
+    transport_modes: tuple[str, ...] = _D.transport_modes
+    access_modes: tuple[str, ...] = _D.access_modes
+    egress_modes: tuple[str, ...] = _D.access_modes
+    max_time_s: int = int(_D.max_time.total_seconds())
+    max_time_walking_s: int = int(_D.max_time.total_seconds())
+    max_time_cycling_s: int = int(_D.max_time.total_seconds())
+    speed_walking: float = _D.speed_walking
+    speed_cycling: float = _D.speed_cycling
+    max_public_transport_rides: int = _D.max_public_transport_rides
+    min_transfer_time_s: int = int(_D.min_transfer_time.total_seconds())
     options: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def uses_transit(self) -> bool:
+        """Whether transit is among the transport modes (else street modes only)."""
         return any(m in TRANSIT_MODES for m in self.transport_modes)
 
     @property
@@ -59,15 +71,33 @@ class TravelTimeRequest:
 
     @property
     def n_departure_minutes(self) -> int:
+        """Departure minutes tried in the window (at least one)."""
         return max(1, self.departure_time_window_s // 60)
 
+    def speed_kmh(self, mode: str) -> float:
+        """Speed of ``mode`` (``"WALK"`` or ``"BICYCLE"``): ``speed_walking`` or ``speed_cycling``, km/h."""
+        return self.speed_walking if mode == WALK else self.speed_cycling
+
+    def leg_limit_s(self, mode: str) -> int:
+        """Longest leg of ``mode``: ``max_time_walking_s`` or ``max_time_cycling_s``, capped by ``max_time_s``."""
+        leg = self.max_time_walking_s if mode == WALK else self.max_time_cycling_s
+        return min(self.max_time_s, leg)
+
     def as_dict(self) -> dict[str, Any]:
+        """Plain values for run records (departure as ISO text).
+
+        Returns
+        -------
+        dict
+            Every field, JSON-serialisable.
+        """
         out = asdict(self)
         out["departure"] = self.departure.isoformat()
         return out
 
 
 def _seconds(name: str, value: Any, *, allow_none: bool = False) -> int | None:
+    """Whole seconds of a duration parameter (timedelta, or minutes as a number)."""
     if value is None and allow_none:
         return None
     if isinstance(value, dt.timedelta):
@@ -85,6 +115,7 @@ def _seconds(name: str, value: Any, *, allow_none: bool = False) -> int | None:
 
 
 def _modes(name: str, value: Any) -> tuple[str, ...]:
+    """Mode names in r5py's spelling, without repeats."""
     if isinstance(value, str):
         value = (value,)
     out = []
@@ -102,6 +133,7 @@ def _modes(name: str, value: Any) -> tuple[str, ...]:
 
 
 def _speed(name: str, value: Any) -> float:
+    """Check a speed parameter in km/h: it must lie in (0, 200]."""
     try:
         speed = float(value)
     except (TypeError, ValueError):
@@ -118,25 +150,49 @@ def _speed(name: str, value: Any) -> float:
 def make_request(
     *,
     departure: dt.datetime | None,
-    departure_time_window: dt.timedelta = dt.timedelta(minutes=10),
-    percentiles: tuple[int, ...] | list[int] = (50,),
-    transport_modes: tuple[str, ...] | list[str] = ("TRANSIT", "WALK"),
-    access_modes: tuple[str, ...] | list[str] = ("WALK",),
+    departure_time_window: dt.timedelta | float = _D.departure_time_window,
+    percentiles: tuple[int, ...] | list[int] = _D.percentiles,
+    transport_modes: tuple[str, ...] | list[str] = _D.transport_modes,
+    access_modes: tuple[str, ...] | list[str] = _D.access_modes,
     egress_modes: tuple[str, ...] | list[str] | None = None,
-    max_time: dt.timedelta = dt.timedelta(hours=2),
-    max_time_walking: dt.timedelta | None = None,
-    max_time_cycling: dt.timedelta | None = None,
-    speed_walking: float = 3.6,
-    speed_cycling: float = 12.0,
-    max_public_transport_rides: int = 8,
-    min_transfer_time: dt.timedelta = dt.timedelta(minutes=1),
+    max_time: dt.timedelta | float = _D.max_time,
+    max_time_walking: dt.timedelta | float | None = None,
+    max_time_cycling: dt.timedelta | float | None = None,
+    speed_walking: float = _D.speed_walking,
+    speed_cycling: float = _D.speed_cycling,
+    max_public_transport_rides: int = _D.max_public_transport_rides,
+    min_transfer_time: dt.timedelta | float = _D.min_transfer_time,
     **options: Any,
 ) -> TravelTimeRequest:
     """Validate r5py-style parameters into a :class:`TravelTimeRequest`.
 
     Follows r5py: ``egress_modes`` defaults to ``access_modes``; the walking and
     cycling limits default to ``max_time``, and ``max_time`` grows to the largest
-    of them.
+    of them. The parameters are those of :func:`transitmile.travel_time_matrix`
+    (see there); defaults are :data:`transitmile.conventions.R5PY_DEFAULTS`.
+
+    Parameters
+    ----------
+    departure : datetime.datetime
+        Start of the departure window.
+    departure_time_window, percentiles, transport_modes, access_modes, egress_modes
+        As r5py.
+    max_time, max_time_walking, max_time_cycling : datetime.timedelta or float
+        As r5py; plain numbers are minutes (as ``departure_time_window`` and
+        ``min_transfer_time``).
+    speed_walking, speed_cycling : float
+        km/h.
+    max_public_transport_rides : int
+        Most vehicles boarded in one trip.
+    min_transfer_time : datetime.timedelta
+        Boarding slack before every boarding.
+    **options
+        Engine options (``breakdown=True``; r5py's ``max_bicycle_traffic_stress``).
+
+    Returns
+    -------
+    TravelTimeRequest
+        Validated, durations in whole seconds.
 
     Raises
     ------
@@ -204,3 +260,52 @@ def make_request(
         min_transfer_time_s=slack,
         options=options,
     )
+
+
+def check_engine(engine: object) -> str:
+    """Validate an engine name.
+
+    Parameters
+    ----------
+    engine : str
+        One of :data:`ENGINES`.
+
+    Returns
+    -------
+    str
+        ``engine``.
+
+    Raises
+    ------
+    RoutingError
+        Naming the parameter and the accepted names.
+    """
+    if engine not in ENGINES:
+        raise RoutingError(
+            f"parameter 'engine' must be one of {list(ENGINES)}, got {show_value(engine)}"
+        )
+    return engine  # type: ignore[return-value]
+
+
+def check_departure(request: TravelTimeRequest, service_date: dt.date | None) -> None:
+    """Refuse a departure on another day than the network's service date.
+
+    Parameters
+    ----------
+    request : TravelTimeRequest
+        The request.
+    service_date : datetime.date or None
+        The network's service date (None: not known, nothing checked).
+
+    Raises
+    ------
+    RoutingError
+        Showing both dates and how to fix it.
+    """
+    if service_date is not None and request.departure.date() != service_date:
+        day, service = request.departure.date().isoformat(), service_date.isoformat()
+        raise RoutingError(
+            f"parameter 'departure' {request.departure.isoformat()} is on {day}, but the "
+            f"network's service date is {service}; build TransportNetwork(..., date={day!r}) "
+            f"or depart on the service date {service}"
+        )

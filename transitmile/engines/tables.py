@@ -1,8 +1,9 @@
-"""Sparse travel time tables the embedded engine reads (access, egress, transfers, direct).
+"""Checks of the sparse travel time tables the embedded engine reads.
 
-The tables are :class:`transitmile.streets.SparseTimes` (CSR: only pairs within a time
-limit are stored, row by row); here are the helpers the engine and its tests need to
-build and check them.
+The tables (access, egress, transfers, direct) are :class:`transitmile.sparse.SparseTimes`;
+:func:`check_sparse_times` validates them for the kernels. ``SparseTimes``,
+:func:`sparse_times_from_dense` and :func:`empty_sparse_times` live in
+:mod:`transitmile.sparse` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -10,36 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import RoutingError, show_value
-from ..streets import SparseTimes
+from ..sparse import SparseTimes, empty_sparse_times, sparse_times_from_dense
 
 __all__ = ["SparseTimes", "sparse_times_from_dense", "empty_sparse_times", "check_sparse_times"]
-
-
-def sparse_times_from_dense(seconds: np.ndarray, max_s: float = np.inf) -> SparseTimes:
-    """Build a :class:`SparseTimes` from a dense array (NaN or inf or > ``max_s`` = absent)."""
-    dense = np.asarray(seconds, dtype=np.float64)
-    if dense.ndim != 2:
-        raise RoutingError(f"a travel time table must be 2-D, got shape {show_value(dense.shape)}")
-    keep = np.isfinite(dense) & (dense <= max_s)
-    rows, cols = np.nonzero(keep)
-    indptr = np.zeros(dense.shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=dense.shape[0]), out=indptr[1:])
-    return SparseTimes(
-        indptr=indptr,
-        indices=cols.astype(np.int32),
-        seconds=np.rint(dense[rows, cols]).astype(np.int32),
-        shape=(int(dense.shape[0]), int(dense.shape[1])),
-    )
-
-
-def empty_sparse_times(n_from: int, n_to: int) -> SparseTimes:
-    """A table with no pairs (e.g. no walking transfers, no direct trips)."""
-    return SparseTimes(
-        indptr=np.zeros(n_from + 1, dtype=np.int64),
-        indices=np.zeros(0, dtype=np.int32),
-        seconds=np.zeros(0, dtype=np.int32),
-        shape=(int(n_from), int(n_to)),
-    )
 
 
 def check_sparse_times(

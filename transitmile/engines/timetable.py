@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import FeedError, RoutingError, show_value
+from ..sparse import indptr_from_rows
 
 __all__ = ["Timetable", "compile_timetable"]
 
@@ -89,14 +90,17 @@ class Timetable:
 
     @property
     def n_stops(self) -> int:
+        """Number of stops (the feed's stops, in the order given to compile_timetable)."""
         return len(self.stop_ids)
 
     @property
     def n_patterns(self) -> int:
+        """Number of patterns (trips sharing one stop sequence and one headway block)."""
         return len(self.pattern_stop_ptr) - 1
 
     @property
     def n_trips(self) -> int:
+        """Number of trips in the timetable (rows of ``trip_ids``)."""
         return len(self.trip_ids)
 
     @property
@@ -233,17 +237,9 @@ def compile_timetable(feed, stop_ids: Sequence[str]) -> Timetable:
         block_headway[b] = int(round(hw[0]))
 
     return _assemble(
-        all_stop_ids,
-        len(stop_ids),
-        pat_route,
-        pat_stops,
-        pat_trips,
-        pat_arr,
-        pat_dep,
-        pat_block,
-        block_ids,
-        block_headway,
-    )
+        all_stop_ids, len(stop_ids), pat_route, pat_stops, pat_trips, pat_arr, pat_dep,
+        pat_block, block_ids, block_headway,
+    )  # fmt: skip
 
 
 def _ptr(lengths: Sequence[int]) -> np.ndarray:
@@ -289,7 +285,7 @@ def _assemble(
         pattern_block=np.asarray(pat_block, dtype=np.int32),
         block_ids=block_ids,
         block_headway_s=block_headway,
-        stop_pattern_ptr=_ptr(np.bincount(stops, minlength=n_stops)),
+        stop_pattern_ptr=indptr_from_rows(stops, n_stops),
         stop_pattern=pattern_of[order],
         stop_position=position[order].astype(np.int32),
     )

@@ -16,7 +16,7 @@ REQUIRED_FILES = ("stops.txt", "stop_times.txt", "trips.txt", "routes.txt")
 
 
 def _feed_root(names: Iterable[str], where: str) -> str:
-    """The folder (relative, "" for the top) holding the feed files, else FeedError."""
+    """Find the folder (relative, "" for the top) holding the feed files, else FeedError."""
     folders: dict[str, set[str]] = {}
     for name in names:
         parent, _, base = name.replace("\\", "/").rpartition("/")
@@ -41,7 +41,7 @@ def _feed_root(names: Iterable[str], where: str) -> str:
 
 @contextmanager
 def _feed_folder(path: Path) -> Iterator[Path]:
-    """A folder partridge can read: the folder itself, or the zip extracted."""
+    """Give a folder partridge can read: the folder itself, or the zip extracted."""
     if path.is_dir():
         names = [p.relative_to(path).as_posix() for p in path.rglob("*.txt")]
         yield path / _feed_root(names, str(path))

@@ -28,7 +28,7 @@ def _numbers(table: pd.DataFrame, column: str) -> tuple[pd.Series, pd.Series]:
 
 
 def _outside_area(lat: pd.Series, lon: pd.Series) -> np.ndarray:
-    """Stops far outside the area of the feed's other stops (see ``_AREA_MIN_KM``)."""
+    """Find the stops far outside the area of the feed's other stops (see ``_AREA_MIN_KM``)."""
     located = (lat.notna() & lon.notna()).to_numpy()
     if located.sum() < 3:
         return np.zeros(len(lat), dtype=bool)
@@ -54,7 +54,7 @@ def _unlocate(
 
 
 def _coordinates(stops: pd.DataFrame, where: str, notices: Notices) -> pd.DataFrame:
-    """Parsed stop_lat/stop_lon; unusable ones cleared and their cause recorded."""
+    """Parse stop_lat/stop_lon; clear unusable ones and record their cause."""
     key = ["stop_id", "stop_name"]
     out = stops.assign(cause=pd.Series(np.nan, index=stops.index, dtype=object))
     for column in ("stop_lat", "stop_lon"):
@@ -106,7 +106,7 @@ def _coordinates(stops: pd.DataFrame, where: str, notices: Notices) -> pd.DataFr
 def _stops(
     raw: ptg.gtfs.Feed, name: str, used: pd.Series, notices: Notices
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """Stops with coordinates, and the notice code of each stop_id left unusable.
+    """Keep the stops with coordinates; give the notice code of each stop_id left unusable.
 
     Blank ids are dropped; exact duplicate rows kept once; an id repeated with
     different values dropped; coordinates that are not numbers, out of range, within

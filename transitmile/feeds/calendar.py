@@ -84,7 +84,7 @@ def _trip_counts(raw: ptg.gtfs.Feed, name: str) -> pd.Series:
 
 
 def service_dates(path: str | Path) -> pd.Series:
-    """Number of trips on each date with service in one feed (zip or folder).
+    """Count the trips on each date with service in one feed (zip or folder).
 
     Returns
     -------
@@ -119,7 +119,7 @@ def _pick_busiest(counts: Sequence[pd.Series]) -> datetime.date:
 
 
 def busiest_date(paths: str | Path | Sequence[str | Path]) -> datetime.date:
-    """The date with the most trips over all the given feeds together.
+    """Find the date with the most trips over all the given feeds together.
 
     Parameters
     ----------

@@ -79,7 +79,7 @@ class FeedNoticeWarning(UserWarning):
 
 
 def empty_notices() -> pd.DataFrame:
-    """An empty notices table with the columns of :data:`NOTICE_COLUMNS`."""
+    """Make an empty notices table with the columns of :data:`NOTICE_COLUMNS`."""
     return pd.DataFrame(
         {
             c: pd.Series(dtype="int64" if c in ("count", "trips_dropped") else object)
@@ -89,7 +89,7 @@ def empty_notices() -> pd.DataFrame:
 
 
 def example_row(table: pd.DataFrame, mask: np.ndarray | pd.Series, columns: Sequence[str]) -> str:
-    """The first row where ``mask`` holds, as a short dict text, for a notice."""
+    """Show the first row where ``mask`` holds, as a short dict text, for a notice."""
     bad = table.loc[np.asarray(mask), [c for c in columns if c in table.columns]]
     return show_value(bad.iloc[0].to_dict(), 200) if len(bad) else ""
 
@@ -158,14 +158,14 @@ class Notices:
         )
 
     def frame(self) -> pd.DataFrame:
-        """The notices as a DataFrame with :data:`NOTICE_COLUMNS`."""
+        """Return the notices as a DataFrame with :data:`NOTICE_COLUMNS`."""
         if not self.rows:
             return empty_notices()
         return pd.DataFrame(self.rows, columns=NOTICE_COLUMNS)
 
 
 def notice_counts(notices: pd.DataFrame) -> dict[str, int]:
-    """Counts for provenance: notices per severity and action, and trips dropped.
+    """Count for provenance: notices per severity and action, and trips dropped.
 
     Parameters
     ----------

@@ -122,7 +122,7 @@ def frequent_stops(
     end: str | float = "09:00",
     max_headway_min: float = 15,
 ) -> pd.DataFrame:
-    """Stops whose mean headway in ``[start, end)`` is at most ``max_headway_min``.
+    """Find the stops whose mean headway in ``[start, end)`` is at most ``max_headway_min``.
 
     Same columns as :func:`stop_service`; a 15-minute headway over 07:00-09:00
     means at least 8 departures.

@@ -1,0 +1,66 @@
+"""Run records: what made a result (engine, versions, request, input hashes, time).
+
+Every travel time frame carries one in ``.attrs``; written outputs put it in a JSON
+sidecar (:mod:`transitmile.io`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+__all__ = ["package_version", "run_record"]
+
+#: Packages whose versions a run record lists.
+RECORDED_PACKAGES = ("numba", "numpy", "pandas", "partridge", "osmium", "r5py")
+
+
+def package_version(package: str) -> str | None:
+    """Installed version of a package.
+
+    Parameters
+    ----------
+    package : str
+        Distribution name.
+
+    Returns
+    -------
+    str or None
+        None when the package is not installed.
+    """
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
+def run_record(network: Any, request: Any, engine: str, reason: str) -> dict[str, Any]:
+    """Record one routing run.
+
+    Parameters
+    ----------
+    network : TransportNetwork
+        Its ``provenance`` (file hashes, date, cache key) is copied.
+    request : TravelTimeRequest
+        Recorded with ``as_dict()``.
+    engine : str
+        The engine that ran.
+    reason : str
+        Why that engine was chosen.
+
+    Returns
+    -------
+    dict
+        ``engine, engine_reason, transitmile_version, versions, request, network,
+        computed_at`` (UTC, ISO 8601).
+    """
+    return {
+        "engine": engine,
+        "engine_reason": reason,
+        "transitmile_version": package_version("transitmile"),
+        "versions": {p: package_version(p) for p in RECORDED_PACKAGES},
+        "request": request.as_dict(),
+        "network": network.provenance,
+        "computed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }

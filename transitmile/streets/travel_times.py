@@ -1,0 +1,304 @@
+"""Street travel-time tables between snapped points, within a time limit.
+
+Times come from :func:`scipy.sparse.csgraph.dijkstra` with a distance limit, one search
+per from-point (each a source node linked to its edge's ends), vectorised in chunks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from .._progress import progress_bar
+from ..conventions import R5PY_DEFAULTS, mode_word
+from ..errors import NetworkError, RoutingError, show_value
+from ..sparse import SparseTimes, keep_min_per_pair
+from .graph import StreetGraph
+from .snapping import Snapped
+
+__all__ = ["DEFAULT_SPEED_KMH", "street_travel_times", "street_travel_times_many"]
+
+#: r5py's default speeds, km/h, per street mode.
+DEFAULT_SPEED_KMH = {m: R5PY_DEFAULTS.speed_kmh(m) for m in ("WALK", "BICYCLE")}
+
+
+def _legs(graph: StreetGraph, points: Snapped, leaving: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Graph nodes and metres for the snap legs, shape (2, n); inf where not allowed.
+
+    Leaving a point goes to ``node_b`` along the edge's direction (needs ``forward``) or
+    to ``node_a`` against it (needs ``backward``); arriving at a point comes from
+    ``node_a`` going forward or from ``node_b`` going backward. So a bike on a one-way
+    street rides with the traffic on the snap legs too.
+    """
+    ok = points.snapped
+    forward = np.zeros(len(points), bool)
+    backward = np.zeros(len(points), bool)
+    forward[ok] = graph.edges["forward"].to_numpy()[points.edge[ok]]
+    backward[ok] = graph.edges["backward"].to_numpy()[points.edge[ok]]
+    if leaving:
+        nodes = np.stack([points.node_b, points.node_a])
+        dists = np.stack(
+            [np.where(forward, points.dist_b, np.inf), np.where(backward, points.dist_a, np.inf)]
+        )
+    else:
+        nodes = np.stack([points.node_a, points.node_b])
+        dists = np.stack(
+            [np.where(forward, points.dist_a, np.inf), np.where(backward, points.dist_b, np.inf)]
+        )
+    # A closed direction borrows the other end's node (its metres stay inf), so that no
+    # needless search starts from a placeholder node.
+    nodes = np.where(np.isfinite(dists), nodes, nodes[::-1])
+    return np.maximum(nodes, 0), dists
+
+
+def _same_edge_pairs(graph: StreetGraph, from_points: Snapped, to_points: Snapped) -> pd.DataFrame:
+    """Direct along-edge distance for from/to pairs snapped onto the same edge."""
+    left = pd.DataFrame({"edge": from_points.edge, "i": np.arange(len(from_points))})
+    right = pd.DataFrame({"edge": to_points.edge, "j": np.arange(len(to_points))})
+    pairs = left[left["edge"] >= 0].merge(right[right["edge"] >= 0], on="edge")
+    i, j, e = (pairs[c].to_numpy() for c in ("i", "j", "edge"))
+    along = to_points.offset[j] - from_points.offset[i]
+    allowed = np.where(
+        along >= 0,
+        graph.edges["forward"].to_numpy()[e] | (along == 0),
+        graph.edges["backward"].to_numpy()[e],
+    )
+    metres = from_points.snap_distance[i] + np.abs(along) + to_points.snap_distance[j]
+    # A point does not walk to the street and back to reach itself (nor a twin at the
+    # very same position): 0 s, as in r5py.
+    same_place = (from_points.x[i] == to_points.x[j]) & (from_points.y[i] == to_points.y[j])
+    metres = np.where(same_place, 0.0, metres)
+    allowed |= same_place
+    return pd.DataFrame({"i": i[allowed], "j": j[allowed], "metres": metres[allowed]}).sort_values(
+        "i", kind="stable"
+    )
+
+
+def _check_snapped(graph: StreetGraph, points: Snapped, name: str) -> None:
+    if not isinstance(points, Snapped):
+        raise NetworkError(
+            f"{name} must be a Snapped (from snap_points), got {type(points).__name__}"
+        )
+    ok = points.snapped
+    if points.mode and points.mode != graph.mode:
+        raise NetworkError(
+            f"{name} were snapped to a {mode_word(points.mode)} graph, not this "
+            f"{mode_word(graph.mode)} graph"
+        )
+    if (
+        len(points.edge) != len(points)
+        or len(points.x) != len(points)
+        or (
+            ok.any()
+            and (points.edge[ok].max() >= graph.n_edges or points.node_a.max() >= graph.n_nodes)
+        )
+    ):
+        raise NetworkError(f"{name} were not snapped to this graph; call snap_points(graph, ...)")
+
+
+def street_travel_times(
+    graph: StreetGraph,
+    from_points: Snapped,
+    to_points: Snapped,
+    speed_kmh: float | None,
+    max_time_s: float,
+    progress: bool | None = None,
+) -> SparseTimes:
+    """Street travel times between snapped points, within a time limit.
+
+    Parameters
+    ----------
+    graph : StreetGraph
+    from_points, to_points : Snapped
+        Points snapped to ``graph`` with :func:`snap_points`.
+    speed_kmh : float or None
+        Travel speed, km/h; None for the mode's default (walk 3.6, bike 12, as r5py).
+        The snap legs between a point and the street are covered at the same speed.
+    max_time_s : float
+        Time limit, seconds. Pairs whose rounded time exceeds it are left out.
+    progress : bool, optional
+        Show a progress bar (default: ``settings.progress``).
+
+    Returns
+    -------
+    SparseTimes
+        Seconds (rounded half up to integers) from each from-point to each to-point,
+        shape ``(len(from_points), len(to_points))``. Unsnapped points have no entries.
+
+    Notes
+    -----
+    The street leg of a trip is: snap leg to one end of the from-point's edge, shortest
+    path along the directed graph, snap leg from one end of the to-point's edge. A
+    from-point and a to-point on the same edge may also go straight along it; a point
+    reaches itself (or another at the very same position) in 0 s. On a one-way street a
+    bike rides with the traffic on the snap legs too: it leaves a point towards the
+    edge's downstream end and reaches a point from its upstream end. One limited
+    Dijkstra search runs per distinct end node of the from-points (in chunks, to bound
+    memory); combining the candidates is vectorised numpy.
+
+    Raises
+    ------
+    RoutingError
+        Speed not positive or time limit negative.
+    NetworkError
+        Points not snapped to this graph.
+    """
+    speed, limit_m = _speed_and_limit(graph, speed_kmh, max_time_s)
+    _check_snapped(graph, from_points, "from_points")
+    _check_snapped(graph, to_points, "to_points")
+    from_nodes, from_dists = _legs(graph, from_points, leaving=True)
+    to_nodes, to_dists = _legs(graph, to_points, leaving=False)
+    same_edge = _same_edge_pairs(graph, from_points, to_points)
+
+    # One search per distinct end node of the side with fewer of them: egress from
+    # thousands of stops to a few hundred cells runs backwards from the cells, on the
+    # reversed graph, and is transposed (same sums, a fraction of the searches).
+    n_from_nodes = len(np.unique(from_nodes[:, from_points.snapped]))
+    n_to_nodes = len(np.unique(to_nodes[:, to_points.snapped]))
+    if n_to_nodes < n_from_nodes:
+        swapped = same_edge.rename(columns={"i": "j", "j": "i"}).sort_values("i", kind="stable")
+        (backwards,) = _times_by_rows(
+            graph.adjacency.T.tocsr(), to_points.snapped, (to_nodes, to_dists),
+            [((from_nodes, from_dists), swapped)], speed, limit_m, max_time_s,
+            desc=f"{mode_word(graph.mode)} times", progress=progress,
+        )  # fmt: skip
+        return backwards.T
+    (forwards,) = _times_by_rows(
+        graph.adjacency, from_points.snapped, (from_nodes, from_dists),
+        [((to_nodes, to_dists), same_edge)], speed, limit_m, max_time_s,
+        desc=f"{mode_word(graph.mode)} times", progress=progress,
+    )  # fmt: skip
+    return forwards
+
+
+def street_travel_times_many(
+    graph: StreetGraph,
+    from_points: Snapped,
+    to_points: Sequence[Snapped],
+    speed_kmh: float | None,
+    max_time_s: float,
+    progress: bool | None = None,
+) -> list[SparseTimes]:
+    """:func:`street_travel_times` from one point set to several, sharing the searches.
+
+    A travel time matrix needs, from the same origins and with the same limit, the
+    times to transit stops (access) and to destinations (door to door): one Dijkstra
+    search per origin end node serves both.
+
+    Returns
+    -------
+    list of SparseTimes
+        One table per entry of ``to_points``, each exactly as :func:`street_travel_times`.
+    """
+    speed, limit_m = _speed_and_limit(graph, speed_kmh, max_time_s)
+    _check_snapped(graph, from_points, "from_points")
+    targets = []
+    for k, points in enumerate(to_points):
+        _check_snapped(graph, points, f"to_points[{k}]")
+        legs = _legs(graph, points, leaving=False)
+        targets.append((legs, _same_edge_pairs(graph, from_points, points)))
+    return _times_by_rows(
+        graph.adjacency, from_points.snapped, _legs(graph, from_points, leaving=True), targets,
+        speed, limit_m, max_time_s, desc=f"{mode_word(graph.mode)} times", progress=progress,
+    )  # fmt: skip
+
+
+def _speed_and_limit(graph: StreetGraph, speed_kmh, max_time_s) -> tuple[float, float]:
+    """Speed in m/s and the search limit in metres; checks both parameters."""
+    speed_kmh = DEFAULT_SPEED_KMH[graph.mode] if speed_kmh is None else speed_kmh
+    if not np.isfinite(speed_kmh) or speed_kmh <= 0:
+        raise RoutingError(f"speed_kmh must be a positive number, got {show_value(speed_kmh)}")
+    if not np.isfinite(max_time_s) or max_time_s < 0:
+        raise RoutingError(
+            f"max_time_s must be a number of seconds >= 0, got {show_value(max_time_s)}"
+        )
+    speed = speed_kmh / 3.6  # m/s
+    # Any path longer than this rounds to more than max_time_s.
+    return speed, (max_time_s + 0.5) * speed
+
+
+def _times_by_rows(
+    adjacency, row_snapped, row_legs, targets, speed, limit_m, max_time_s, desc, progress
+) -> list[SparseTimes]:
+    """Seconds from each row point to the points of each target set.
+
+    ``targets`` is a list of ``(column legs, same-edge pairs)``; one Dijkstra search per
+    row end node serves them all.
+    """
+    n_from = len(row_snapped)
+    rows_to_do = np.flatnonzero(row_snapped)
+    graph = _with_point_sources(adjacency, row_legs, row_snapped)
+    # Bound the Dijkstra output (sources x nodes float64) to about 32 MB per chunk.
+    chunk = max(1, min(512, 4_000_000 // graph.shape[0]))
+    tables = [_TableBuilder(n_from, legs[0].shape[1], same) for legs, same in targets]
+    starts = range(0, len(rows_to_do), chunk)
+    for start in progress_bar(starts, desc=desc, unit="chunk", progress=progress):
+        rows = rows_to_do[start : start + chunk]
+        sources = adjacency.shape[0] + rows
+        network = dijkstra(graph, directed=True, indices=sources, limit=limit_m)
+        for builder, ((col_nodes, col_dists), _) in zip(tables, targets, strict=True):
+            metres = _combine(network, col_nodes, col_dists)
+            builder.add(rows, metres, speed, max_time_s)
+    return [builder.table() for builder in tables]
+
+
+def _with_point_sources(adjacency, legs, snapped) -> sp.csr_matrix:
+    """Add one source node per point to the graph, linked to its edge's ends by its legs.
+
+    Node ``n + i`` leaves point ``i`` along its snap legs (out-edges only, so no path
+    passes through another point), so one search per point replaces one per edge end.
+    """
+    n = adjacency.shape[0]
+    nodes, dists = legs
+    k, i = np.nonzero(np.isfinite(dists) & snapped[None, :])
+    coo = adjacency.tocoo()
+    rows = np.concatenate([coo.row, n + i])
+    cols = np.concatenate([coo.col, nodes[k, i]])
+    metres = np.concatenate([coo.data, dists[k, i]])
+    # Both legs of a point on a loop edge reach the same node: keep the shorter
+    # (a sparse matrix would add duplicates up). Explicit zeros are 0 m edges to csgraph.
+    rows, cols, metres = keep_min_per_pair(rows, cols, metres)
+    size = n + len(snapped)
+    return sp.csr_matrix((metres, (rows, cols)), shape=(size, size))
+
+
+class _TableBuilder:
+    """Collects the rows of one SparseTimes chunk by chunk."""
+
+    def __init__(self, n_from: int, n_to: int, same_edge: pd.DataFrame):
+        self.shape = (n_from, n_to)
+        self.same_i = same_edge["i"].to_numpy()
+        self.same_j = same_edge["j"].to_numpy()
+        self.same_m = same_edge["metres"].to_numpy()
+        self.counts = np.zeros(n_from, np.int64)
+        self.indices, self.seconds = [], []
+
+    def add(self, rows: np.ndarray, metres: np.ndarray, speed: float, max_time_s: float) -> None:
+        lo, hi = np.searchsorted(self.same_i, [rows[0], rows[-1] + 1])
+        if hi > lo:
+            pos = np.searchsorted(rows, self.same_i[lo:hi])
+            np.minimum.at(metres, (pos, self.same_j[lo:hi]), self.same_m[lo:hi])
+        secs = np.floor(metres / speed + 0.5)
+        r, c = np.nonzero(secs <= max_time_s)
+        self.counts[rows] = np.bincount(r, minlength=len(rows))
+        self.indices.append(c.astype(np.int32))
+        self.seconds.append(secs[r, c].astype(np.int32))
+
+    def table(self) -> SparseTimes:
+        return SparseTimes(
+            indptr=np.concatenate([[0], np.cumsum(self.counts)]).astype(np.int64),
+            indices=np.concatenate(self.indices) if self.indices else np.empty(0, np.int32),
+            seconds=np.concatenate(self.seconds) if self.seconds else np.empty(0, np.int32),
+            shape=self.shape,
+        )
+
+
+def _combine(network, to_nodes, to_dists) -> np.ndarray:
+    """Shortest metres from each searched point to every to-point, shape (rows, n_to)."""
+    best = network[:, to_nodes[0]] + to_dists[0][None, :]  # arrive via node_a
+    np.minimum(best, network[:, to_nodes[1]] + to_dists[1][None, :], out=best)  # via node_b
+    return best
