@@ -279,3 +279,59 @@ def test_h3_cells_get_hexagons(town):
     (hexagon,) = result.geometry
     assert hexagon.geom_type == "Polygon" and len(hexagon.exterior.coords) == 7
     assert hexagon.contains(shapely.Point(lon, lat))
+
+
+def test_cli_gaps_writes_a_geopackage_with_provenance(town, tmp_path, capsys):
+    import json
+
+    import pyogrio
+
+    from transitmile.cli import main
+
+    network, homes = town
+    table = homes.iloc[:2].assign(jobs=[5, 7])
+    table["lon"], table["lat"] = table.geometry.x, table.geometry.y
+    csv = tmp_path / "homes.csv"
+    table.drop(columns="geometry").to_csv(csv, index=False)
+    common = [
+        "gaps", "--osm", str(network.osm_pbf), "--gtfs", *map(str, network.gtfs),
+        "--origins", str(csv), "--date", "2024-01-15", "--window", "07:00-09:00",
+        "--opportunities", "jobs",
+    ]  # fmt: skip
+    assert main([*common, "-o", str(tmp_path / "gaps.gpkg")]) == 0
+    out = capsys.readouterr().out
+    assert "50 of 150 residents (33.3%) walk more than 10 min" in out
+    layers = dict(pyogrio.list_layers(tmp_path / "gaps.gpkg"))
+    assert set(layers) == {"first_mile", "last_mile", "walksheds", "coverage", "gap_summary"}
+    first = gpd.read_file(tmp_path / "gaps.gpkg", layer="first_mile").set_index("id")
+    assert first.loc["O1", "walk_min_frequent_stop"] == pytest.approx(400 / 60)
+    assert bool(first.loc["O2", "gap"]) and first.crs == "EPSG:4326"
+    sidecar = json.loads((tmp_path / "gaps.gpkg.json").read_text())
+    assert sidecar["command"] == "gaps" and sidecar["window"] == "07:00-09:00"
+    assert sidecar["layers"]["first_mile"]["network"]["service_date"] == "2024-01-15"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    # GeoParquet: the first layer at the path, the others beside it
+    assert main([*common, "-o", str(tmp_path / "gaps.parquet")]) == 0
+    capsys.readouterr()
+    assert gpd.read_parquet(tmp_path / "gaps.parquet")["gap"].tolist() == [False, True]
+    assert pd.read_parquet(tmp_path / "gaps.gap_summary.parquet")["residents"].tolist() == [150]
+    assert (tmp_path / "gaps.walksheds.parquet").is_file()
+
+
+def test_cli_gaps_bad_input_is_one_line(town, tmp_path, capsys):
+    from transitmile.cli import main
+
+    network, _ = town
+    code = main(
+        ["gaps", "--osm", str(network.osm_pbf), "--gtfs", *map(str, network.gtfs),
+         "--date", "2024-01-15", "-o", str(tmp_path / "gaps.shp")]
+    )  # fmt: skip
+    assert code == 2
+    assert "must end in .gpkg or .parquet, got" in capsys.readouterr().err
+    code = main(
+        ["gaps", "--osm", str(network.osm_pbf), "--gtfs", *map(str, network.gtfs),
+         "--date", "2024-01-15", "-o", str(tmp_path / "gaps.gpkg")]
+    )  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--origins FILE is required" in err and len(err.strip().splitlines()) == 1

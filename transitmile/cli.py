@@ -150,13 +150,8 @@ def _read_points(path: str | None, what: str):
     return read_points(path, what) if path else None
 
 
-def _cmd_ttm(args: argparse.Namespace) -> int:
-    import datetime as dt
-
-    from .io import write_table
-    from .network import TransportNetwork
-    from .routing import travel_time_matrix
-
+def _study_inputs(args: argparse.Namespace, command: str):
+    """OSM, GTFS, origins and destinations (None: the origins) of --dataset or the files."""
     if args.dataset:
         from .data import fetch_dataset
 
@@ -165,11 +160,21 @@ def _cmd_ttm(args: argparse.Namespace) -> int:
     elif args.osm and args.gtfs:
         osm, gtfs, origins = args.osm, args.gtfs, None
     else:
-        raise TransitmileError("ttm: give --dataset NAME, or --osm PBF and --gtfs PATH...")
+        raise TransitmileError(f"{command}: give --dataset NAME, or --osm PBF and --gtfs PATH...")
     origins = _read_points(args.origins, "--origins") if args.origins else origins
     if origins is None:
-        raise TransitmileError("ttm: --origins FILE is required without --dataset")
-    destinations = _read_points(args.destinations, "--destinations")
+        raise TransitmileError(f"{command}: --origins FILE is required without --dataset")
+    return osm, gtfs, origins, _read_points(args.destinations, "--destinations")
+
+
+def _cmd_ttm(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from .io import write_table
+    from .network import TransportNetwork
+    from .routing import travel_time_matrix
+
+    osm, gtfs, origins, destinations = _study_inputs(args, "ttm")
     try:
         departure = dt.datetime.fromisoformat(args.departure)
     except ValueError:
@@ -227,6 +232,105 @@ def _command(commands, name: str, run, summary: str, description=None, json=Fals
     if json:
         parser.add_argument("--json", action="store_true", help="print JSON")
     return parser
+
+
+def _cmd_gaps(args: argparse.Namespace) -> int:
+    """Run ``transitmile gaps``: first mile, last mile, walksheds and the gap summary."""
+    import datetime as dt
+    import warnings
+
+    from .access import AccessWarning, first_mile, gap_summary, last_mile, walksheds
+    from .io import LAYER_FORMATS, write_layers
+    from .network import TransportNetwork
+
+    if not args.output.lower().endswith(tuple(LAYER_FORMATS)):
+        raise TransitmileError(f"-o: output must end in .gpkg or .parquet, got {args.output!r}")
+    osm, gtfs, origins, destinations = _study_inputs(args, "gaps")
+    destinations = origins if destinations is None else destinations
+    try:
+        date = dt.date.fromisoformat(args.date)
+    except ValueError:
+        raise TransitmileError(f"--date: expected YYYY-MM-DD, got {args.date!r}") from None
+    start, end = _parse_window(args.window)
+    try:
+        bands = tuple(float(m) for m in args.minutes.split(","))
+    except ValueError:
+        raise TransitmileError(f"--minutes: expected e.g. 5,10,15, got {args.minutes!r}") from None
+    opportunities = tuple(o for o in args.opportunities.split(",") if o)
+    window = {"start": start, "end": end, "max_headway_min": args.max_headway}
+    network = TransportNetwork(osm, gtfs, date)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AccessWarning)
+        first = first_mile(
+            network, origins, **window, threshold_min=args.threshold,
+            speed_walking=args.speed_walking, speed_cycling=args.speed_cycling,
+            population=args.population,
+        )  # fmt: skip
+        last = last_mile(
+            network, destinations, opportunities, **window, threshold_min=args.threshold,
+            speed_walking=args.speed_walking,
+        )  # fmt: skip
+        sheds = walksheds(
+            network, minutes=bands, points=origins, **window, speed_walking=args.speed_walking,
+            population=args.population, jobs="jobs" if "jobs" in origins.columns else None,
+        )  # fmt: skip
+        coverage = walksheds(
+            network, minutes=bands, points=origins, **window, speed_walking=args.speed_walking,
+            population=args.population, jobs="jobs" if "jobs" in origins.columns else None,
+            dissolve=True,
+        )  # fmt: skip
+    for warning in {str(w.message) for w in caught if issubclass(w.category, AccessWarning)}:
+        print(f"transitmile: warning: {warning}", file=sys.stderr)
+    summary = gap_summary(first)
+    layers = {
+        "first_mile": first,
+        "last_mile": last,
+        "walksheds": sheds,
+        "coverage": coverage,
+        "gap_summary": summary,
+    }
+    arguments = {k: v for k, v in vars(args).items() if k != "run"}
+    written = write_layers(layers, args.output, provenance={"command": "gaps", **arguments})
+    row = summary.loc["all"]
+    print(
+        f"{row['residents_in_gap']:,.0f} of {row['residents']:,.0f} residents "
+        f"({row['gap_share']:.1%}) walk more than {args.threshold:g} min to frequent transit "
+        f"({start}-{end}, headway <= {args.max_headway:g} min) -> {written[0]} "
+        f"(+ {written[-1].name} with provenance)"
+    )
+    return 0
+
+
+def _add_gaps_parser(commands) -> None:
+    gaps = commands.add_parser(
+        "gaps",
+        help="first/last-mile gaps: who is far from frequent transit (GeoPackage/GeoParquet)",
+        description="Walking and cycling to frequent transit per origin, walking from it per "
+        "destination, walksheds of the frequent stops and the residents in the gap, written "
+        "as layers first_mile, last_mile, walksheds, coverage and gap_summary of a GeoPackage "
+        "(.gpkg) or GeoParquet files (.parquet), with a JSON provenance sidecar.",
+    )
+    where = gaps.add_argument_group("network and points")
+    where.add_argument("--dataset", help="a catalog data set (its OSM, GTFS and origins)")
+    where.add_argument("--osm", help="OpenStreetMap .pbf extract")
+    where.add_argument("--gtfs", nargs="+", help="GTFS zips or folders")
+    where.add_argument("--origins", help="CSV with id, lon, lat, population, or a vector file")
+    where.add_argument(
+        "--destinations", help="as --origins, with the opportunities (default: origins)"
+    )
+    gaps.add_argument("--date", required=True, help="service date, YYYY-MM-DD")
+    gaps.add_argument("--window", default="07:00-09:00", help="HH:MM-HH:MM (07:00-09:00)")
+    gaps.add_argument("--max-headway", type=float, default=15.0, help="frequent: minutes (15)")
+    gaps.add_argument("--threshold", type=float, default=10.0, help="gap: walk minutes (10)")
+    gaps.add_argument("--minutes", default="5,10,15", help="walkshed bands (5,10,15)")
+    gaps.add_argument("--population", default="population", help="population column")
+    gaps.add_argument(
+        "--opportunities", default="jobs,schools,healthcare", help="destination columns"
+    )
+    gaps.add_argument("--speed-walking", type=float, default=3.6, help="km/h (3.6)")
+    gaps.add_argument("--speed-cycling", type=float, default=12.0, help="km/h (12)")
+    gaps.add_argument("-o", "--output", required=True, help="output .gpkg or .parquet")
+    gaps.set_defaults(run=_cmd_gaps)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -322,6 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--jobs", type=int, default=1, help="notebooks run at once (default: 1)")
     run.add_argument("--force", action="store_true", help="re-run unchanged notebooks too")
+    _add_gaps_parser(commands)
     return parser
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .errors import TransitmileError, show_value
 
-__all__ = ["read_points", "write_table", "atomic_path"]
+__all__ = ["read_points", "write_table", "write_layers", "atomic_path"]
 
 
 def read_points(path: str | os.PathLike, what: str = "points") -> gpd.GeoDataFrame:
@@ -99,3 +99,88 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
         for leftover in outputs:
             leftover.unlink(missing_ok=True)
     return target
+
+
+#: Vector formats of :func:`write_layers`, by file extension.
+LAYER_FORMATS = {".gpkg": "GPKG", ".parquet": "GeoParquet"}
+
+
+def _layer_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Copy a frame for a vector file: a named index becomes a column, no attrs."""
+    plain = frame.reset_index() if frame.index.name is not None else frame.copy()
+    plain.attrs = {}
+    for column in plain.columns:
+        if plain[column].dtype == object and column != getattr(
+            plain, "_geometry_column_name", None
+        ):
+            plain[column] = plain[column].astype("string")
+    return plain
+
+
+def write_layers(
+    layers: dict[str, pd.DataFrame], path: str | os.PathLike, *, provenance: dict | None = None
+) -> list[Path]:
+    """Write named tables to a GeoPackage or GeoParquet file atomically, with provenance.
+
+    Parameters
+    ----------
+    layers : dict of str to DataFrame
+        Layer name -> table; GeoDataFrames keep their geometry and CRS, plain tables
+        are written without geometry.
+    path : path
+        ``.gpkg``: one GeoPackage with a layer per entry (opens in QGIS).
+        ``.parquet``: GeoParquet, the first layer at ``path`` and each other layer
+        beside it as ``<stem>.<layer>.parquet``.
+    provenance : dict, optional
+        Recorded in the sidecar ``<name>.json`` with each layer's ``attrs``.
+
+    Returns
+    -------
+    list of Path
+        The files written (the sidecar last).
+
+    Raises
+    ------
+    TransitmileError
+        Another extension, or no layer.
+    """
+    target = Path(path).expanduser().resolve()
+    suffix = target.suffix.lower()
+    if suffix not in LAYER_FORMATS or not layers:
+        raise TransitmileError(
+            f"output must end in {' or '.join(LAYER_FORMATS)}, got {show_value(str(path))}"
+        )
+    names = list(layers)
+    if suffix == ".gpkg":
+        finals = [target]
+    else:
+        finals = [target] + [target.with_name(f"{target.stem}.{n}.parquet") for n in names[1:]]
+    sidecar = target.with_name(target.name + ".json")
+    temps: list[Path] = []
+    try:
+        if suffix == ".gpkg":
+            import pyogrio
+
+            placeholder = atomic_path(target)
+            placeholder.unlink()  # GDAL creates the GeoPackage itself, named .gpkg
+            tmp = placeholder.with_suffix(".gpkg")
+            temps.append(tmp)
+            for k, name in enumerate(names):
+                pyogrio.write_dataframe(
+                    _layer_frame(layers[name]), tmp, layer=name, driver="GPKG", append=k > 0
+                )
+        else:
+            for name, final in zip(names, finals, strict=True):
+                tmp = atomic_path(final)
+                temps.append(tmp)
+                _layer_frame(layers[name]).to_parquet(tmp, index=False)
+        meta = atomic_path(sidecar)
+        temps.append(meta)
+        record = {**(provenance or {}), "layers": {n: layers[n].attrs for n in names}}
+        meta.write_text(json.dumps(record, indent=2, default=str))
+        for tmp, final in zip(temps, [*finals, sidecar], strict=True):
+            os.replace(tmp, final)
+    finally:
+        for leftover in temps:
+            leftover.unlink(missing_ok=True)
+    return [*finals, sidecar]

@@ -62,20 +62,39 @@ def _stop_rows(network, stops, start, end, max_headway_min) -> np.ndarray:
 def _node_metres(graph, snapped, limit_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Find the walking metres from each snapped stop to the nodes within ``limit_m``.
 
+    One limited search per distinct end node of the stops' streets; a stop reaches a
+    node through either end of its street, whichever is shorter.
+
     Returns
     -------
     stop, node : ndarray of int64
+        Pairs, sorted by stop then node.
     metres : ndarray of float64
     """
-    sources, where = np.unique(
-        np.concatenate([snapped.node_a, snapped.node_b]), return_inverse=True
-    )
-    found = dijkstra(graph.adjacency, directed=True, indices=sources, limit=limit_m)
     n = len(snapped)
-    via_a = found[where[:n]] + snapped.dist_a[:, None]
-    metres = np.minimum(via_a, found[where[n:]] + snapped.dist_b[:, None], out=via_a)
-    stop, node = np.nonzero(metres <= limit_m)
-    return stop, node, metres[stop, node]
+    ends = np.concatenate([snapped.node_a, snapped.node_b])
+    sources, source_of = np.unique(ends, return_inverse=True)
+    found = dijkstra(graph.adjacency, directed=True, indices=sources, limit=limit_m)
+    row, node = np.nonzero(found <= limit_m)
+    metres = found[row, node]
+    del found
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=len(sources)))])
+    counts = indptr[source_of + 1] - indptr[source_of]
+    slot = np.repeat(indptr[source_of], counts) + _ranges(counts)
+    stop = np.repeat(np.tile(np.arange(n), 2), counts)
+    total = metres[slot] + np.repeat(np.concatenate([snapped.dist_a, snapped.dist_b]), counts)
+    keep = total <= limit_m
+    stop, node, total = stop[keep], node[slot][keep], total[keep]
+    order = np.lexsort((total, node, stop))
+    stop, node, total = stop[order], node[order], total[order]
+    first = np.ones(len(stop), bool)
+    first[1:] = (stop[1:] != stop[:-1]) | (node[1:] != node[:-1])
+    return stop[first], node[first], total[first]
+
+
+def _ranges(counts: np.ndarray) -> np.ndarray:
+    """``0..c-1`` for each count ``c``, concatenated."""
+    return np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
 class _Streets:
@@ -98,9 +117,7 @@ class _Streets:
     def incident(self, stop, node, metres):
         """Expand (stop, node, metres) pairs to (stop, edge, from_u, metres at that end)."""
         counts = self.indptr[node + 1] - self.indptr[node]
-        first = np.repeat(self.indptr[node], counts)
-        offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        slot = first + offset
+        slot = np.repeat(self.indptr[node], counts) + _ranges(counts)
         return (
             np.repeat(stop, counts),
             self.edge[slot],
@@ -109,24 +126,43 @@ class _Streets:
         )
 
     def along(self, edge, position) -> tuple[np.ndarray, np.ndarray]:
-        """Coordinates at ``position`` metres from each edge's ``u`` end."""
-        lines = self.lines[edge]
-        scale = shapely.length(lines) / np.where(self.length[edge] > 0, self.length[edge], 1.0)
-        where = shapely.line_interpolate_point(lines, position * scale)
-        return shapely.get_x(where), shapely.get_y(where)
+        """Coordinates at ``position`` metres from each edge's ``u`` end, along its geometry."""
+        if not hasattr(self, "_vertex_x"):
+            self._index_vertices()
+        at = self._start[edge] + position * self._scale[edge]
+        lo = self._first[edge]
+        i = np.clip(np.searchsorted(self._run, at, side="right") - 1, lo, self._last[edge] - 1)
+        step = self._run[i + 1] - self._run[i]
+        t = np.divide(at - self._run[i], step, out=np.zeros_like(at), where=step > 0)
+        t = np.clip(t, 0.0, 1.0)
+        x, y = self._vertex_x, self._vertex_y
+        return x[i] + t * (x[i + 1] - x[i]), y[i] + t * (y[i + 1] - y[i])
+
+    def _index_vertices(self) -> None:
+        """Every edge's vertices in one array, with the distance run along all edges."""
+        coords, owner = shapely.get_coordinates(self.lines, return_index=True)
+        self._vertex_x, self._vertex_y = coords[:, 0], coords[:, 1]
+        step = np.hypot(np.diff(coords[:, 0]), np.diff(coords[:, 1]))
+        step[owner[1:] != owner[:-1]] = 0.0  # no step from one edge to the next
+        self._run = np.concatenate([[0.0], np.cumsum(step)])
+        self._first = np.searchsorted(owner, np.arange(len(self.lines)))
+        self._last = np.searchsorted(owner, np.arange(len(self.lines)), side="right") - 1
+        self._start = self._run[self._first]
+        geometry_length = self._run[self._last] - self._start
+        self._scale = geometry_length / np.where(self.length > 0, self.length, 1.0)
 
 
 def _outline_points(streets: _Streets, snapped, reached, ends, limit_m: float):
     """Points that outline what a stop reaches within ``limit_m``: ``(stop, x, y)``.
 
-    The stop itself, dead ends reached, and where the band ends part-way along a
-    street (from a reached end, or from the stop along its own street).
+    Dead ends reached, and where the band ends part-way along a street (from a
+    reached end, or from the stop along its own street).
     """
     stop, node, metres = reached
     near = (metres <= limit_m) & streets.dead_end[node]
-    i_parts = [np.arange(len(snapped)), stop[near]]
-    x_parts = [snapped.x, streets.x[node[near]]]
-    y_parts = [snapped.y, streets.y[node[near]]]
+    i_parts = [stop[near]]
+    x_parts = [streets.x[node[near]]]
+    y_parts = [streets.y[node[near]]]
     e_stop, edge, from_u, at_end = ends
     length = streets.length[edge]
     cut = (at_end <= limit_m) & (at_end + length > limit_m)
@@ -147,15 +183,19 @@ def _outline_points(streets: _Streets, snapped, reached, ends, limit_m: float):
     return np.concatenate(i_parts), np.concatenate([*x_parts, x]), np.concatenate([*y_parts, y])
 
 
-def _hulls(n_stops: int, stop_i, xs, ys) -> np.ndarray:
-    """One polygon per stop: the convex hull of its outline points."""
-    coords = np.column_stack([xs, ys])
+def _hulls(snapped, stop_i, xs, ys) -> np.ndarray:
+    """One polygon per stop: the convex hull of the stop and its outline points."""
+    n = len(snapped)
+    # the stop twice, so that every stop has a line of at least two points to hull
+    stop_i = np.concatenate([np.arange(n), np.arange(n), stop_i])
+    coords = np.column_stack(
+        [np.concatenate([snapped.x, snapped.x, xs]), np.concatenate([snapped.y, snapped.y, ys])]
+    )
     order = np.argsort(stop_i, kind="stable")
-    clouds = shapely.multipoints(coords[order], indices=stop_i[order])
-    hulls = shapely.convex_hull(clouds)
+    lines = shapely.linestrings(coords[order], indices=stop_i[order])
+    hulls = shapely.convex_hull(lines)
     thin = shapely.get_type_id(hulls) != shapely.GeometryType.POLYGON
     hulls[thin] = shapely.buffer(hulls[thin], 5.0)  # a stop at a dead end: a dot on the map
-    assert len(hulls) == n_stops
     return hulls
 
 
@@ -169,7 +209,7 @@ def _polygons(graph, snapped, bands_m: np.ndarray) -> np.ndarray:
         ends = streets.incident(*reached)
         for b, limit in enumerate(bands_m):
             outline = _outline_points(streets, chunk, reached, ends, limit)
-            out[lo : lo + len(chunk), b] = _hulls(len(chunk), *outline)
+            out[lo : lo + len(chunk), b] = _hulls(chunk, *outline)
     return out
 
 
