@@ -12,8 +12,10 @@ The town (metres east/north of a point in Porto Alegre, walking 3.6 km/h = 1 m/s
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from shapely.geometry import LineString, Polygon
 
@@ -60,13 +62,9 @@ def town(tmp_path_factory):
             "T1,08:10:00,08:10:00,A,1\nT1,08:20:00,08:20:00,B,2\n",
         },
     )
-    saved = settings.cache_dir
-    settings.cache_dir = folder / "cache"
-    try:
-        network = tm.TransportNetwork(osm, [gtfs], DAY, progress=False)
-    finally:
-        settings.cache_dir = saved
-    return network
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(settings, "cache_dir", folder / "cache")
+        return tm.TransportNetwork(osm, [gtfs], DAY, progress=False)
 
 
 @pytest.fixture
@@ -144,6 +142,21 @@ def test_bike_share_ride_on_the_town_priced_by_hand(town):
     costs = bikes.total_costs()
     assert (costs.capital, costs.annual_operating, costs.life_years) == (160_000, 60_000, 8)
     assert "assumption" in costs.source
+
+
+def test_bike_share_reaches_the_bus_that_walking_misses(town):
+    # leaving O at 08:02, walking 500 m reaches A at 08:10:20: too late for the only bus
+    # (08:10, 60 s boarding slack), so O -> D (4,600 m) is a 4,600 s walk: 76 minutes.
+    # By bike-share: walk 100 s to S1, unlock 60, ride 350 m at 12 km/h (105 s), dock 60,
+    # walk 50 s to A: at A 08:08:15, bus 08:10 -> B 08:20, walk 100 s: 08:21:40 = 19 min
+    stations = points({"S1": (100, 0), "S2": (450, 0)})
+    network = scenario_network(town, Scenario("bikes", [BikeShare("pilot", stations)]))
+    o, d = points({"O": (0, 0)}), points({"D": (4600, 0)})
+    kwargs = {"departure": dt.datetime(2024, 1, 15, 8, 2), "engine": "embedded",
+              "departure_time_window": dt.timedelta(minutes=1), "progress": False}  # fmt: skip
+    assert tm.travel_time_matrix(town, o, d, **kwargs)["travel_time"].tolist() == [76.0]
+    assert tm.travel_time_matrix(network, o, d, **kwargs)["travel_time"].tolist() == [19.0]
+    assert town.access_services == [] and network.timetable is town.timetable
 
 
 def test_microtransit_from_inside_the_zone_to_its_hub(town):
@@ -236,3 +249,73 @@ def test_geometry_in_a_projected_crs_is_refused():
         Microtransit(
             "m", Polygon([(485000, 6674000), (486000, 6674000), (486000, 6675000)]), hubs=["A"]
         )
+
+
+def test_scooter_leg_is_find_unlock_and_ride_inside_the_area(town):
+    # O (0,0) and stop A (500,0) lie inside the area: 3 min to find a scooter, 1 to unlock,
+    # 500 m at 15 km/h = 120 s: 360 s; stop B (4500,0) lies outside it
+    from transitmile.interventions import Scooters
+
+    scooters = Scooters("downtown", square(-100, -100, 1000, 100))
+    request = tm.engines.request.make_request(departure=EIGHT)
+    seconds = scooters.seconds_between(town, points({"O": (0, 0)}), town.stops, request)
+    stop = list(town.stops["id"])
+    assert seconds[0, stop.index("A")] == 360.0 and np.isinf(seconds[0, stop.index("B")])
+    assert scooters.describe().endswith("in a 0.2 km2 service area")  # 1,100 m x 200 m
+
+
+def test_stations_beyond_the_streets_are_reported_not_dropped(town):
+    from transitmile.interventions import StationsOffNetworkWarning
+
+    stations = points({"S1": (100, 0), "S2": (4100, 0), "far": (0, 5000)})
+    with pytest.warns(StationsOffNetworkWarning, match=r"stations \['far'\] lie beyond"):
+        BikeShare("pilot", stations).check(town)
+    nowhere = points({"a": (0, 5000), "b": (100, 5000)})
+    with pytest.raises(StudyError, match="none lies within the snap radius"):
+        BikeShare("pilot", nowhere).check(town)
+
+
+def test_geometry_outside_the_network_names_the_scenario_and_the_field(town):
+    far = LineString([lonlat(0, 90_000), lonlat(100, 90_000)])
+    bridge = WalkingLinks("bridge", links=[far], costs=Costs(capital=1, source="assumption"))
+    with pytest.raises(
+        StudyError, match="scenario 'far': walking_links 'bridge': field 'links' lies"
+    ):
+        scenario_network(town, Scenario("far", [bridge]))
+
+
+def test_a_failing_scenario_keeps_its_error_and_the_others_go_on(town, private_cache):
+    from transitmile.scenarios import compare_scenarios
+
+    homes = points({"O": (0, 0), "P": (0, 240)}).assign(population=[100, 50])
+    work = points({"D": (4600, 0)}).assign(jobs=[1000])
+    bridge = WalkingLinks(
+        "footbridge", links=[LineString([lonlat(0, 0), lonlat(0, 240)])],
+        costs=Costs(capital=100_000, life_years=20, source="assumption"),
+    )  # fmt: skip
+    broken = Microtransit("pilot", square(-100, -100, 300, 100), hubs=["nowhere"])
+    economics = Economics(10.0, "assumption", 1.0, "assumption")
+    with warnings.catch_warnings():  # one bus trip: no stop is frequent (a valid answer)
+        warnings.simplefilter("ignore")
+        table = compare_scenarios(
+            town, [Scenario("bridge", [bridge]), Scenario("broken", [broken])], homes, work,
+            economics=economics, departure=EIGHT, departure_time_window=dt.timedelta(minutes=10),
+            workdir=private_cache / "work",
+        )  # fmt: skip
+    rows = table.set_index("scenario")
+    assert list(rows.index) == ["baseline", "bridge", "broken"]
+    assert pd.isna(rows.loc["bridge", "error"])
+    assert rows.loc["bridge", "capital_cost"] == 100_000
+    assert "scenario 'broken': microtransit 'pilot': field 'hubs'" in rows.loc["broken", "error"]
+    assert np.isnan(rows.loc["broken", "benefit_cost_ratio"])
+
+
+def test_the_network_cache_key_includes_the_interventions(town):
+    stations = points({"S1": (100, 0), "S2": (4100, 0)})
+    keys = [
+        tm.TransportNetwork(town.osm_pbf, town.gtfs, DAY, access_services=services,
+                            cache=False, progress=False)._cache_key()
+        for services in ([], [BikeShare("a", stations)], [BikeShare("a", stations)],
+                         [BikeShare("a", stations, unlock_min=2)])
+    ]  # fmt: skip
+    assert keys[0] != keys[1] and keys[1] == keys[2] and keys[2] != keys[3]

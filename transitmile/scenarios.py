@@ -38,7 +38,7 @@ from .data import file_sha256
 from .errors import StudyError, TransitmileError, show_value
 from .interventions import (
     INTERVENTION_TYPES,
-    AccessService,
+    AccessLegs,
     Costs,
     Economics,
     Intervention,
@@ -87,9 +87,9 @@ class Scenario:
     notes: str = ""
 
     @property
-    def access_services(self) -> list[AccessService]:
+    def access_services(self) -> list[AccessLegs]:
         """The interventions the engine routes as access/egress services."""
-        return [i for i in self.interventions if isinstance(i, AccessService)]
+        return [i for i in self.interventions if isinstance(i, AccessLegs)]
 
     @property
     def speed_walking(self) -> float | None:
@@ -341,9 +341,11 @@ def scenario_network(baseline, scenario: Scenario, workdir: str | os.PathLike | 
     links = [i for i in scenario.interventions if isinstance(i, WalkingLinks) and len(i.links)]
     shuttles = [i for i in scenario.interventions if isinstance(i, Shuttle)]
     services = scenario.access_services
-    for service in services:
-        if hasattr(service, "check_hubs"):
-            service.check_hubs(baseline)
+    for item in scenario.interventions:
+        try:
+            item.check(baseline)
+        except StudyError as exc:
+            raise StudyError(f"scenario {scenario.name!r}: {exc}") from None
     if not links and not shuttles:
         network = copy.copy(baseline)
         network.access_services = list(services)
@@ -439,7 +441,11 @@ def _first_mile_minutes(network, origins, settings_: _Settings, speed_walking: f
 
 
 def _jobs_within(network, origins, destinations, settings_: _Settings, speed_walking: float):
-    """Per origin: opportunities reachable within the cutoff (door to door)."""
+    """Per origin: opportunities reachable door to door within the cutoff.
+
+    Trips are routed up to the cutoff's whole minute: R5 reports trips strictly below
+    ``max_time``, so it is the cutoff plus one minute.
+    """
     from .access import accessibility
     from .routing import travel_time_matrix
 
@@ -447,19 +453,16 @@ def _jobs_within(network, origins, destinations, settings_: _Settings, speed_wal
         network, origins, destinations, departure=settings_.departure,
         departure_time_window=settings_.window, speed_walking=speed_walking,
         speed_cycling=settings_.speed_cycling,
-        # whole minutes up to the cutoff are kept: R5 reports trips strictly below max_time
         max_time=dt.timedelta(minutes=settings_.cutoff_min + 1), engine=settings_.engine,
         progress=False,
     )  # fmt: skip
     access = accessibility(
         ttm, destinations, opportunities=settings_.opportunities, measure="cumulative",
-        cutoffs=(settings_.cutoff_min,),
+        cutoffs=(settings_.cutoff_min,), population=None, origins=origins,
     )  # fmt: skip
     column = f"{settings_.opportunities}_cumulative_{settings_.cutoff_min}min"
-    ids = access["id"] if "id" in access.columns else access["from_id"]
-    return (
-        pd.Series(access[column].to_numpy(), index=ids.to_numpy()).reindex(origins["id"]).to_numpy()
-    )
+    by_id = pd.Series(access[column].to_numpy(), index=access["id"].to_numpy())
+    return by_id.reindex(origins["id"].to_numpy()).to_numpy()
 
 
 def _measure(network, origins, destinations, settings_: _Settings, speed_walking: float):
@@ -603,8 +606,10 @@ def compare_scenarios(
         First-mile minutes beyond reach count as this much in the time saved (30).
     opportunities, population : str
         Columns of destinations and origins.
-    engine : str
-        Routing engine (``"embedded"`` routes access services natively).
+    engine : {"embedded", "auto", "r5py"}
+        Routing engine, the same for the baseline and every scenario. Access services
+        are routed by the embedded engine only, so ``"auto"`` means ``"embedded"`` when
+        a scenario has one (with ``"r5py"``, such a scenario fails in its row).
     workdir : path-like, optional
         Where scenario files are written (see :func:`scenario_network`).
 
@@ -627,6 +632,8 @@ def compare_scenarios(
     """
     from .routing import check_points
 
+    if engine == "auto" and any(s.access_services for s in scenarios):
+        engine = "embedded"  # one engine for all: R5 has no access services
     origins = check_points(origins, "origins")
     destinations = origins if destinations is None else check_points(destinations, "destinations")
     window_end = departure + departure_time_window

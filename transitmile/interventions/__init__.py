@@ -12,7 +12,7 @@ from .bike_share import BikeShare, StationsOffNetworkWarning
 from .costs import Costs, Economics, annualised_cost, capital_recovery_factor
 from .microtransit import Microtransit
 from .scooters import Scooters
-from .service import AccessService, bike_share_seconds, on_demand_seconds
+from .service import AccessLegs, bike_share_seconds, on_demand_seconds
 from .shuttle import Shuttle, shuttle_gtfs
 from .walking_links import WalkingLinks
 
@@ -22,7 +22,7 @@ INTERVENTION_TYPES = {
 }
 
 __all__ = [
-    "AccessService",
+    "AccessLegs",
     "BikeShare",
     "Costs",
     "Economics",

@@ -12,9 +12,11 @@ Interventions change the network a scenario routes on. Two kinds exist:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import geopandas as gpd
@@ -22,7 +24,7 @@ import numpy as np
 import shapely
 from shapely.geometry import shape
 
-from ..errors import StudyError, show_value
+from ..errors import StudyError, TransitmileError, show_value
 from .costs import Costs, _check_number
 
 __all__ = ["Intervention", "LEAD_TIMES", "as_geometry", "check_inside", "canonical_json"]
@@ -68,11 +70,24 @@ class Intervention:
         point = geometry.centroid
         return f"around lon {point.x:.5f}, lat {point.y:.5f}"
 
+    def check(self, network) -> None:
+        """Raise StudyError when the intervention lies outside the network's streets.
+
+        Parameters
+        ----------
+        network : TransportNetwork
+            The baseline it is applied to.
+        """
+        geometry = self.geometry()
+        if geometry is not None:
+            field = {"microtransit": "zone", "scooters": "area"}.get(self.kind, "geometry")
+            check_inside(network, geometry, f"{self.kind} {self.name!r}", field, partly=True)
+
     def spec(self) -> dict[str, Any]:
         """Plain JSON-able description (type, name, parameters, geometry as WKT)."""
         out: dict[str, Any] = {"type": self.kind}
-        for key, value in vars(self).items():
-            out[key] = _plain(value)
+        for item in dataclasses.fields(self):  # the declared fields, not derived attributes
+            out[item.name] = _plain(getattr(self, item.name))
         return out
 
 
@@ -155,7 +170,9 @@ def as_geometry(value, owner: str, field: str, kinds: tuple[str, ...]) -> shapel
     return geometry
 
 
-def check_inside(network, geometry: shapely.Geometry, owner: str, field: str) -> None:
+def check_inside(
+    network, geometry: shapely.Geometry, owner: str, field: str, *, partly: bool = False
+) -> None:
     """Raise StudyError when a geometry lies outside the network's street area.
 
     The area is the bounding box of the walk graph's nodes, widened by the snap radius.
@@ -167,6 +184,9 @@ def check_inside(network, geometry: shapely.Geometry, owner: str, field: str) ->
         In lon/lat.
     owner, field : str
         For the message.
+    partly : bool
+        Accept a geometry that overlaps the area (a zone larger than the extract);
+        else it must lie wholly inside.
     """
     from .. import settings
 
@@ -176,11 +196,12 @@ def check_inside(network, geometry: shapely.Geometry, owner: str, field: str) ->
         walk.node_lon.min() - pad, walk.node_lat.min() - pad,
         walk.node_lon.max() + pad, walk.node_lat.max() + pad,
     )  # fmt: skip
-    if not box.contains(geometry):
+    inside = box.intersects(geometry) if partly else box.contains(geometry)
+    if not inside:
         x, y = geometry.representative_point().coords[0]
         raise StudyError(
-            f"{owner}: field {field!r} lies (partly) outside the street network of "
-            f"{network.osm_pbf.name} (lon {box.bounds[0]:.4f}..{box.bounds[2]:.4f}, "
+            f"{owner}: field {field!r} lies {'' if partly else '(partly) '}outside the street "
+            f"network of {network.osm_pbf.name} (lon {box.bounds[0]:.4f}..{box.bounds[2]:.4f}, "
             f"lat {box.bounds[1]:.4f}..{box.bounds[3]:.4f}); e.g. near ({x:.5f}, {y:.5f})"
         )
 
@@ -195,45 +216,76 @@ def non_negative(owner: str, field: str, value) -> float:
     return _check_number(owner, field, value)
 
 
-def vehicle_costs(
-    vehicles: int,
-    hours_per_day: float,
-    days_per_year: float,
-    cost_per_vehicle_hour: float,
-    capital_per_vehicle: float,
-    life_years: float,
-    source: str,
-) -> Costs:
-    """Costs of a vehicle service: capital per vehicle, operations per vehicle-hour.
+#: Unit costs of a vehicle service when its costs are not given.
+DEFAULT_VEHICLE_COST_SOURCE = (
+    "assumption: BRL 120 per vehicle-hour (driver, fuel, maintenance, dispatch software for a "
+    "van) and BRL 250,000 per van; replace with the operator's figures"
+)
 
-    Parameters
+
+@dataclass(eq=False, kw_only=True)
+class VehicleService:
+    """Service span and vehicle unit costs shared by shuttles and microtransit.
+
+    Attributes
     ----------
-    vehicles : int
-        Vehicles in service (a spare is the planner's call, not added here).
-    hours_per_day : float
-        Service span, hours.
+    start, end : str
+        Service span ``"HH:MM"`` within the service day.
     days_per_year : float
-        Days of service per year.
-    cost_per_vehicle_hour : float
-        Operating cost per vehicle-hour (driver, fuel, maintenance), currency units.
-    capital_per_vehicle : float
-        Purchase cost per vehicle, currency units.
-    life_years : float
-        Vehicle life, years.
-    source : str
+        Days of service a year.
+    costs : Costs, optional
+        Default: vehicles x ``capital_per_vehicle``; vehicles x span hours x days x
+        ``cost_per_vehicle_hour`` a year; 8-year life.
+    cost_per_vehicle_hour, capital_per_vehicle : float
+        Unit costs of the default, currency units.
+    unit_cost_source : str
         Source of the unit costs.
-
-    Returns
-    -------
-    Costs
-        ``annual_operating = vehicles x hours_per_day x days_per_year x cost_per_vehicle_hour``.
     """
-    return Costs(
-        capital=vehicles * capital_per_vehicle,
-        annual_operating=vehicles * hours_per_day * days_per_year * cost_per_vehicle_hour,
-        life_years=life_years,
-        source=source,
-    )
+
+    start: str = "06:00"
+    end: str = "20:00"
+    days_per_year: float = 250.0
+    costs: Costs | None = None
+    cost_per_vehicle_hour: float = 120.0
+    capital_per_vehicle: float = 250_000.0
+    unit_cost_source: str = DEFAULT_VEHICLE_COST_SOURCE
+
+    def _check_service(self, owner: str) -> None:
+        """Check span and unit costs; sets ``span_hours``."""
+        positive(owner, "days_per_year", self.days_per_year)
+        non_negative(owner, "cost_per_vehicle_hour", self.cost_per_vehicle_hour)
+        non_negative(owner, "capital_per_vehicle", self.capital_per_vehicle)
+        self.span_hours = span_hours(self.start, self.end, owner)
+
+    def _vehicle_costs(self, vehicles: int) -> Costs:
+        """Given costs, or ``vehicles`` priced with the unit costs over the span."""
+        if self.costs is not None:
+            return self.costs
+        return Costs(
+            capital=vehicles * self.capital_per_vehicle,
+            annual_operating=vehicles * self.span_hours * self.days_per_year
+            * self.cost_per_vehicle_hour,
+            life_years=8.0,
+            source=self.unit_cost_source,
+        )  # fmt: skip
+
+
+def span_hours(start: str, end: str, owner: str) -> float:
+    """Return the hours between two clock times of one service day (else StudyError)."""
+    from ..feeds.service import service_window
+
+    try:
+        start_s, end_s = service_window(start, end)
+    except TransitmileError as exc:
+        raise StudyError(
+            f"{owner}: fields 'start'/'end' {show_value((start, end))}: {exc}"
+        ) from exc
+    if not 0 <= start_s < end_s <= 30 * 3600:
+        raise StudyError(
+            f"{owner}: service span {start}-{end} must lie inside the service day (00:00-30:00) "
+            "and end after it starts"
+        )
+    return (end_s - start_s) / 3600.0
 
 
 def vehicles_needed(cycle_minutes: float, headway_minutes: float) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -14,7 +14,7 @@ import shapely
 from ..errors import StudyError, show_value
 from .base import Intervention, non_negative, positive
 from .costs import Costs
-from .service import AccessService, bike_share_seconds, snapped, street_seconds
+from .service import AccessLegs, bike_share_seconds, snapped, street_seconds
 
 __all__ = ["BikeShare", "StationsOffNetworkWarning"]
 
@@ -37,7 +37,7 @@ class StationsOffNetworkWarning(UserWarning):
 
 
 @dataclass(eq=False)
-class BikeShare(Intervention, AccessService):
+class BikeShare(Intervention, AccessLegs):
     """A docked bike-share system, routed as access, egress and whole trips.
 
     Parameters
@@ -64,7 +64,7 @@ class BikeShare(Intervention, AccessService):
         Source of those unit costs.
     """
 
-    name: str
+    name: str = field()  # required: no default from AccessService.name
     stations: gpd.GeoDataFrame
     unlock_min: float = 1.0
     dock_min: float = 1.0
@@ -86,9 +86,9 @@ class BikeShare(Intervention, AccessService):
         owner = f"bike_share {self.name!r}"
         self.stations = stations_frame(self.stations, owner)
         positive(owner, "speed_kmh", self.speed_kmh)
-        for field in ("unlock_min", "dock_min", "max_walk_min", "capital_per_station",
+        for key in ("unlock_min", "dock_min", "max_walk_min", "capital_per_station",
                       "capital_per_bike", "operating_per_bike_per_year"):  # fmt: skip
-            non_negative(owner, field, getattr(self, field))
+            non_negative(owner, key, getattr(self, key))
         if self.bikes is not None:
             positive(owner, "bikes", self.bikes)
 
@@ -147,6 +147,22 @@ class BikeShare(Intervention, AccessService):
         """Return the stations, lon/lat."""
         return shapely.union_all(self.stations.geometry.to_numpy())
 
+    def check(self, network) -> None:
+        """Warn naming stations beyond the streets; raise StudyError when all are."""
+        off = self.stations_off_network(network)
+        if len(off) == len(self.stations):
+            raise StudyError(
+                f"bike_share {self.name!r}: field 'stations': none lies within the snap radius "
+                f"of the street network of {network.osm_pbf.name}, e.g. {show_value(off[0])}"
+            )
+        if off:
+            warnings.warn(
+                f"bike_share {self.name!r}: stations {off[:10]} lie beyond the street network of "
+                f"{network.osm_pbf.name} and carry no trips",
+                StationsOffNetworkWarning,
+                stacklevel=2,
+            )
+
     def stations_off_network(self, network) -> list:
         """Ids of stations farther than the snap radius from the walk or bike network."""
         walk = snapped(network, self.stations, "WALK").snapped
@@ -155,14 +171,6 @@ class BikeShare(Intervention, AccessService):
 
     def seconds_between(self, network, from_places, to_places, request) -> np.ndarray:
         """Walk, unlock, ride, dock and walk on, seconds (see :func:`bike_share_seconds`)."""
-        off = self.stations_off_network(network)
-        if off:
-            warnings.warn(
-                f"bike_share {self.name!r}: stations {off[:10]} lie beyond the street network of "
-                f"{network.osm_pbf.name} and carry no trips",
-                StationsOffNetworkWarning,
-                stacklevel=2,
-            )
         walk_limit = self.max_walk_min * 60.0
         walk, bike = network.street_graph("WALK"), network.street_graph("BICYCLE")
         st_walk = snapped(network, self.stations, "WALK")

@@ -14,21 +14,15 @@ import numpy as np
 import shapely
 
 from ..errors import StudyError, show_value
-from ..feeds.service import service_window
-from .base import Intervention, as_geometry, non_negative, positive, vehicle_costs
+from .base import Intervention, VehicleService, as_geometry, non_negative, positive
 from .costs import Costs
-from .service import AccessService, on_demand_seconds
+from .service import AccessLegs, on_demand_seconds
 
 __all__ = ["Microtransit"]
 
-DEFAULT_VEHICLE_COST_SOURCE = (
-    "assumption: BRL 120 per vehicle-hour (driver, fuel, maintenance, dispatch software for a "
-    "van) and BRL 250,000 per van; replace with the operator's figures"
-)
-
 
 @dataclass(eq=False)
-class Microtransit(Intervention, AccessService):
+class Microtransit(VehicleService, Intervention, AccessLegs):
     """An on-demand zone (polygon) serving hub stops.
 
     Parameters
@@ -57,20 +51,13 @@ class Microtransit(Intervention, AccessService):
     unit_cost_source : str
     """
 
-    name: str
+    name: str = field()  # required: no default from AccessService.name
     zone: shapely.Geometry
     hubs: list[str] = field(default_factory=list)
     wait_min: float = 10.0
     speed_kmh: float = 20.0
     detour_factor: float = 1.4
     vehicles: int = 2
-    start: str = "06:00"
-    end: str = "20:00"
-    days_per_year: float = 250.0
-    costs: Costs | None = None
-    cost_per_vehicle_hour: float = 120.0
-    capital_per_vehicle: float = 250_000.0
-    unit_cost_source: str = DEFAULT_VEHICLE_COST_SOURCE
 
     kind = "microtransit"
     lead_time = "quick_win"
@@ -85,24 +72,18 @@ class Microtransit(Intervention, AccessService):
                 f"{owner}: field 'hubs' must list at least one stop id, got {show_value(self.hubs)}"
             )
         self.hubs = [str(h) for h in self.hubs]
-        for name in ("speed_kmh", "detour_factor", "vehicles", "days_per_year"):
+        for name in ("speed_kmh", "detour_factor", "vehicles"):
             positive(owner, name, getattr(self, name))
-        for name in ("wait_min", "cost_per_vehicle_hour", "capital_per_vehicle"):
-            non_negative(owner, name, getattr(self, name))
+        non_negative(owner, "wait_min", self.wait_min)
         if self.detour_factor < 1:
             raise StudyError(
                 f"{owner}: field 'detour_factor' must be >= 1, got {show_value(self.detour_factor)}"
             )
-        self.span_hours = span_hours(self.start, self.end, owner)
+        self._check_service(owner)
 
     def total_costs(self) -> Costs:
-        """Given costs, or vehicles x vehicle-hours (see the class doc)."""
-        if self.costs is not None:
-            return self.costs
-        return vehicle_costs(
-            self.vehicles, self.span_hours, self.days_per_year, self.cost_per_vehicle_hour,
-            self.capital_per_vehicle, 8.0, self.unit_cost_source,
-        )  # fmt: skip
+        """Return the given costs, or its vehicles priced over the span (see VehicleService)."""
+        return self._vehicle_costs(self.vehicles)
 
     def describe(self) -> str:
         """Say what and where, for the plan."""
@@ -111,6 +92,11 @@ class Microtransit(Intervention, AccessService):
     def geometry(self) -> shapely.Geometry:
         """Return the zone, lon/lat."""
         return self.zone
+
+    def check(self, network) -> None:
+        """Raise StudyError for a zone outside the streets or hubs that are not stops."""
+        super().check(network)
+        self.check_hubs(network)
 
     def check_hubs(self, network) -> None:
         """Raise StudyError naming hub ids that are not stops of the network."""
@@ -149,19 +135,3 @@ class Microtransit(Intervention, AccessService):
 def _lonlat(places: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     geometry = places.geometry.to_crs("EPSG:4326")
     return geometry.x.to_numpy(), geometry.y.to_numpy()
-
-
-def span_hours(start: str, end: str, owner: str) -> float:
-    """Hours between two clock times of one service day (StudyError if not inside it)."""
-    try:
-        start_s, end_s = service_window(start, end)
-    except Exception as exc:
-        raise StudyError(
-            f"{owner}: fields 'start'/'end' {show_value((start, end))}: {exc}"
-        ) from exc
-    if not 0 <= start_s < end_s <= 30 * 3600:
-        raise StudyError(
-            f"{owner}: service span {start}-{end} must lie inside the service day (00:00-30:00) "
-            "and end after it starts"
-        )
-    return (end_s - start_s) / 3600.0

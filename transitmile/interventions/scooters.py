@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -11,13 +11,13 @@ import shapely
 
 from .base import Intervention, as_geometry, non_negative, positive
 from .costs import Costs
-from .service import AccessService, snapped, street_seconds
+from .service import AccessLegs, snapped, street_seconds
 
 __all__ = ["Scooters"]
 
 
 @dataclass(eq=False)
-class Scooters(Intervention, AccessService):
+class Scooters(Intervention, AccessLegs):
     """Dockless vehicles usable between any two places inside a service area.
 
     A leg is: walk to a vehicle (``walk_to_vehicle_min``), unlock, ride on the bike
@@ -41,7 +41,7 @@ class Scooters(Intervention, AccessService):
         Public cost of a permitted private operator (default: an assumption).
     """
 
-    name: str
+    name: str = field()  # required: no default from AccessService.name
     area: shapely.Geometry
     speed_kmh: float = 15.0
     unlock_min: float = 1.0
@@ -98,7 +98,9 @@ class Scooters(Intervention, AccessService):
 
     def describe(self) -> str:
         """Say what and where, for the plan."""
-        return f"dockless scooters {self.name!r} in a {self.area.area * 111**2:.1f} km2 area"
+        area = gpd.GeoSeries([self.area], crs="EPSG:4326")
+        km2 = float(area.to_crs(area.estimate_utm_crs()).area.iloc[0]) / 1e6
+        return f"dockless scooters {self.name!r} in a {km2:.1f} km2 service area"
 
     def geometry(self) -> shapely.Geometry:
         """Return the service area, lon/lat."""

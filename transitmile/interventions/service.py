@@ -1,9 +1,10 @@
 """Access services: extra ways to and from stops (bike-share, microtransit, scooters).
 
 An access service gives, between two sets of places (points and stops), the
-seconds of its own leg. The embedded engine reads three tables from it (access:
-points x stops, egress: stops x points, direct: points x points) and keeps, per
-pair, the minimum of walking and every service. The pure computations
+seconds of its own leg. The embedded engine reads two tables from it (access:
+points x stops, egress: stops x points; the contract of
+:class:`transitmile.engines.access.AccessService`) and keeps, per pair, the
+minimum of walking and every service. The pure computations
 (:func:`bike_share_seconds`, :func:`on_demand_seconds`) work on arrays so that
 they can be checked by hand.
 """
@@ -16,10 +17,11 @@ import geopandas as gpd
 import numpy as np
 
 from .. import settings
+from ..engines.access import AccessService
 from ..engines.tables import SparseTimes, sparse_times_from_dense
 from ..streets import UnsnappedPointsWarning, snap_points, street_travel_times
 
-__all__ = ["AccessService", "bike_share_seconds", "on_demand_seconds", "street_seconds"]
+__all__ = ["AccessLegs", "bike_share_seconds", "on_demand_seconds", "street_seconds"]
 
 
 def bike_share_seconds(
@@ -101,17 +103,18 @@ def snapped(network, places: gpd.GeoDataFrame, mode: str):
         return snap_points(network.street_graph(mode), places, radius_m=settings.snap_radius_m)
 
 
-class AccessService:
-    """An access/egress option that the embedded engine combines with walking.
+class AccessLegs(AccessService):
+    """An intervention the embedded engine routes as access and egress legs.
 
-    Subclasses implement :meth:`seconds_between`; the tables the engine reads
-    derive from it.
+    Implements :class:`transitmile.engines.access.AccessService` from one method,
+    :meth:`seconds_between`, which gives the service's seconds between any two
+    sets of places (points or the network's stops).
     """
 
     def seconds_between(
         self, network, from_places: gpd.GeoDataFrame, to_places: gpd.GeoDataFrame, request
     ) -> np.ndarray:
-        """Seconds of this service's leg between places, dense (inf: not served).
+        """Return the seconds of this service's leg between places (inf: not served).
 
         Parameters
         ----------
@@ -130,16 +133,12 @@ class AccessService:
     def _table(self, seconds: np.ndarray, request) -> SparseTimes:
         return sparse_times_from_dense(seconds, max_s=request.max_time_s - 1)
 
-    def access_times(self, network, points: gpd.GeoDataFrame, request) -> SparseTimes:
-        """Return points x stops seconds (the first mile by this service)."""
-        return self._table(self.seconds_between(network, points, network.stops, request), request)
+    def access_times(self, network, origins: gpd.GeoDataFrame, request) -> SparseTimes:
+        """Return origins x stops seconds (the first mile by this service)."""
+        return self._table(self.seconds_between(network, origins, network.stops, request), request)
 
-    def egress_times(self, network, points: gpd.GeoDataFrame, request) -> SparseTimes:
-        """Return stops x points seconds (the last mile by this service)."""
-        return self._table(self.seconds_between(network, network.stops, points, request), request)
-
-    def direct_times(
-        self, network, origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame, request
-    ) -> SparseTimes:
-        """Return origins x destinations seconds (whole trips by this service)."""
-        return self._table(self.seconds_between(network, origins, destinations, request), request)
+    def egress_times(self, network, destinations: gpd.GeoDataFrame, request) -> SparseTimes:
+        """Return stops x destinations seconds (the last mile by this service)."""
+        return self._table(
+            self.seconds_between(network, network.stops, destinations, request), request
+        )

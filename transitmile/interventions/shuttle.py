@@ -26,9 +26,15 @@ from ..errors import StudyError, show_value
 from ..feeds.service import service_window
 from ..io import atomic_path
 from ..streets import street_travel_times
-from .base import Intervention, check_inside, non_negative, positive, vehicle_costs, vehicles_needed
+from .base import (
+    Intervention,
+    VehicleService,
+    check_inside,
+    non_negative,
+    positive,
+    vehicles_needed,
+)
 from .costs import Costs
-from .microtransit import DEFAULT_VEHICLE_COST_SOURCE, span_hours
 from .service import snapped
 
 __all__ = ["Shuttle", "shuttle_gtfs"]
@@ -137,7 +143,7 @@ def shuttle_gtfs(
 
 
 @dataclass(eq=False)
-class Shuttle(Intervention):
+class Shuttle(VehicleService, Intervention):
     """A fixed feeder route at a headway.
 
     Parameters
@@ -169,16 +175,9 @@ class Shuttle(Intervention):
     name: str
     stops: list
     headway_min: float
-    start: str = "06:00"
-    end: str = "20:00"
     dwell_s: float = 20.0
     speed_kmh: float = 18.0
     loop: bool = False
-    days_per_year: float = 250.0
-    costs: Costs | None = None
-    cost_per_vehicle_hour: float = 120.0
-    capital_per_vehicle: float = 250_000.0
-    unit_cost_source: str = DEFAULT_VEHICLE_COST_SOURCE
 
     kind = "shuttle"
     lead_time = "medium"
@@ -203,10 +202,8 @@ class Shuttle(Intervention):
                 )
         positive(owner, "headway_min", self.headway_min)
         positive(owner, "speed_kmh", self.speed_kmh)
-        positive(owner, "days_per_year", self.days_per_year)
-        for name in ("dwell_s", "cost_per_vehicle_hour", "capital_per_vehicle"):
-            non_negative(owner, name, getattr(self, name))
-        self.span_hours = span_hours(self.start, self.end, owner)
+        non_negative(owner, "dwell_s", self.dwell_s)
+        self._check_service(owner)
 
     @property
     def headway_s(self) -> int:
@@ -313,19 +310,18 @@ class Shuttle(Intervention):
         return target
 
     def total_costs(self) -> Costs:
-        """Given costs, or from the vehicles its cycle needs (call :meth:`write_gtfs` first)."""
-        if self.costs is not None:
-            return self.costs
+        """Return the given costs, or the vehicles its cycle needs priced over the span.
+
+        The vehicles come from the run times, known once :meth:`write_gtfs` has run
+        (scenario networks call it).
+        """
         vehicles = getattr(self, "_vehicles", None)
-        if vehicles is None:
+        if self.costs is None and vehicles is None:
             raise StudyError(
                 f"shuttle {self.name!r}: costs are derived from its run times; build the scenario "
                 "network first (or give 'costs')"
             )
-        return vehicle_costs(
-            vehicles, self.span_hours, self.days_per_year, self.cost_per_vehicle_hour,
-            self.capital_per_vehicle, 8.0, self.unit_cost_source,
-        )  # fmt: skip
+        return self._vehicle_costs(vehicles)
 
     def where(self) -> str:
         """Say where it runs: its first and last stop."""
@@ -334,6 +330,10 @@ class Shuttle(Intervention):
             for s in self.stops
         ]
         return f"from {label[0]} to {label[-1]}" + (" and back" if self.loop else "")
+
+    def check(self, network) -> None:
+        """Raise StudyError for unknown stop ids or stops outside the network's streets."""
+        self.stop_table(network)
 
     def describe(self) -> str:
         """Say what and where, for the plan."""

@@ -91,7 +91,7 @@ class WalkingLinks(Intervention):
         return self.links.union_all()
 
     def check(self, network) -> None:
-        """Raise StudyError when a link lies outside the network's streets."""
+        """Raise StudyError when a link lies (partly) outside the network's streets."""
         check_inside(network, self.links.union_all(), f"walking_links {self.name!r}", "links")
 
 
