@@ -180,9 +180,14 @@ def test_a_rerun_skips_unchanged_notebooks_unless_forced(study_dir):
     assert changed[0].status == "ok" and changed[0].records["threshold"] == 12
 
 
-def test_with_code_shows_the_code(study_dir):
+def test_with_code_shows_the_code_and_an_interrupted_run_leaves_no_trace(study_dir):
+    leftover = study_dir / "r" / "tiny" / ".staging-interrupted"
+    leftover.mkdir(parents=True)
+    (leftover / "01_ok.html").write_text("<html>half")  # a run killed before moving it
     run_study(study_dir / "tiny.yml", study_dir / "r", with_code=True, only=["01_ok"])
     assert "NOISE ON STDERR" in (study_dir / "r" / "tiny" / "01_ok.html").read_text()  # the code
+    assert not leftover.exists()
+    assert [p.name for p in (study_dir / "r" / "tiny").glob(".*")] == []
 
 
 def test_origin_sample_is_seeded_and_keeps_the_input_order():
