@@ -907,9 +907,18 @@ def _rows(pairs: Sequence[tuple[str, object]]) -> str:
     )
 
 
+def _figure(value: str | int | float) -> str:
+    """Print a key figure readably: thousands separated, small numbers to 3 digits."""
+    if isinstance(value, bool | str):
+        return str(value)
+    if isinstance(value, int) or abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
 def _figures(records: dict[str, Any]) -> str:
     shown = [(k, v) for k, v in records.items() if isinstance(v, str | int | float)]
-    return "<br>".join(f"{html.escape(k)}: {html.escape(str(v))}" for k, v in shown[:8])
+    return "<br>".join(f"{html.escape(k)}: {html.escape(_figure(v))}" for k, v in shown[:8])
 
 
 def _notebook_rows(runs: Sequence[NotebookRun]) -> str:
