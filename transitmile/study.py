@@ -652,6 +652,7 @@ def _execute(task: _Task) -> dict[str, Any]:
         papermill.execute_notebook(
             str(task.notebook), str(executed), parameters=task.parameters, kernel_name="python3",
             progress_bar=False, log_output=False, cwd=str(task.staging),
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up chatter on stderr
         )  # fmt: skip
     except PapermillExecutionError as exc:
         error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}".splitlines()[0]
