@@ -144,19 +144,32 @@ def test_bike_share_ride_on_the_town_priced_by_hand(town):
     assert "assumption" in costs.source
 
 
+def minutes_with_and_without_bikes(town, stations: dict, destination_x: float, minute: int):
+    """O (0, 0) to D (destination_x, 0) leaving at 08:mm: minutes without and with bike-share."""
+    network = scenario_network(town, Scenario("bikes", [BikeShare("pilot", points(stations))]))
+    assert town.access_services == [] and network.timetable is town.timetable
+    o, d = points({"O": (0, 0)}), points({"D": (destination_x, 0)})
+    kwargs = {"departure": dt.datetime(2024, 1, 15, 8, minute), "engine": "embedded",
+              "departure_time_window": dt.timedelta(minutes=1), "progress": False}  # fmt: skip
+    return [
+        tm.travel_time_matrix(net, o, d, **kwargs)["travel_time"].iloc[0] for net in (town, network)
+    ]
+
+
 def test_bike_share_reaches_the_bus_that_walking_misses(town):
     # leaving O at 08:02, walking 500 m reaches A at 08:10:20: too late for the only bus
     # (08:10, 60 s boarding slack), so O -> D (4,600 m) is a 4,600 s walk: 76 minutes.
     # By bike-share: walk 100 s to S1, unlock 60, ride 350 m at 12 km/h (105 s), dock 60,
     # walk 50 s to A: at A 08:08:15, bus 08:10 -> B 08:20, walk 100 s: 08:21:40 = 19 min
-    stations = points({"S1": (100, 0), "S2": (450, 0)})
-    network = scenario_network(town, Scenario("bikes", [BikeShare("pilot", stations)]))
-    o, d = points({"O": (0, 0)}), points({"D": (4600, 0)})
-    kwargs = {"departure": dt.datetime(2024, 1, 15, 8, 2), "engine": "embedded",
-              "departure_time_window": dt.timedelta(minutes=1), "progress": False}  # fmt: skip
-    assert tm.travel_time_matrix(town, o, d, **kwargs)["travel_time"].tolist() == [76.0]
-    assert tm.travel_time_matrix(network, o, d, **kwargs)["travel_time"].tolist() == [19.0]
-    assert town.access_services == [] and network.timetable is town.timetable
+    stations = {"S1": (100, 0), "S2": (450, 0)}
+    assert minutes_with_and_without_bikes(town, stations, 4600, minute=2) == [76.0, 19.0]
+
+
+def test_bike_share_whole_trip_without_transit(town):
+    # after the only bus has left (08:30), O -> D (4,300 m) walks 4,300 s: 71 minutes;
+    # the bike-share ride of the hand-priced test above takes 1,620 s: 27 minutes
+    stations = {"S1": (100, 0), "S2": (4100, 0)}
+    assert minutes_with_and_without_bikes(town, stations, 4300, minute=30) == [71.0, 27.0]
 
 
 def test_microtransit_from_inside_the_zone_to_its_hub(town):
@@ -187,6 +200,19 @@ def test_footbridge_turns_a_20_minute_detour_into_4_minutes(town, private_cache)
     assert walk_minutes(town, o, p) == [20.0]
     assert walk_minutes(scenario, o, p) == [4.0]
     assert scenario.osm_pbf != town.osm_pbf and scenario.gtfs == town.gtfs
+
+
+def test_a_closed_way_leaves_the_walk_network_only(town, private_cache):
+    # the connector at x = 480 (way 102) closed to pedestrians: gone from the walk graph,
+    # still in the bike graph, and the street beyond it is no longer walkable
+    closure = WalkingLinks("no crossing", closed_ways=[102], costs=Costs(capital=0))
+    network = scenario_network(town, Scenario("closed", [closure]), private_cache / "work")
+    assert 102 in set(town.walk.edges["osm_way_id"])
+    assert {101, 102} & set(network.walk.edges["osm_way_id"]) == set()
+    assert 102 in set(network.bike.edges["osm_way_id"])
+    with pytest.raises(StudyError, match=r"closed_ways: \[999\] are not highway ways"):
+        bad = WalkingLinks("bad", closed_ways=[999], costs=Costs(capital=0))
+        scenario_network(town, Scenario("bad", [bad]), private_cache / "work")
 
 
 def test_shuttle_with_a_10_minute_headway_adds_5_minutes_mean_wait(town, private_cache):
@@ -294,16 +320,20 @@ def test_a_failing_scenario_keeps_its_error_and_the_others_go_on(town, private_c
         costs=Costs(capital=100_000, life_years=20, source="assumption"),
     )  # fmt: skip
     broken = Microtransit("pilot", square(-100, -100, 300, 100), hubs=["nowhere"])
+    stations = points({"S1": (100, 0), "S2": (4100, 0), "far": (0, 5000)})
+    bikes = BikeShare("pilot", stations)
     economics = Economics(10.0, "assumption", 1.0, "assumption")
     with warnings.catch_warnings():  # one bus trip: no stop is frequent (a valid answer)
         warnings.simplefilter("ignore")
         table = compare_scenarios(
-            town, [Scenario("bridge", [bridge]), Scenario("broken", [broken])], homes, work,
+            town, [Scenario("bridge", [bridge]), Scenario("broken", [broken]),
+                   Scenario("bikes", [bikes])], homes, work,
             economics=economics, departure=EIGHT, departure_time_window=dt.timedelta(minutes=10),
             workdir=private_cache / "work",
         )  # fmt: skip
     rows = table.set_index("scenario")
-    assert list(rows.index) == ["baseline", "bridge", "broken"]
+    assert list(rows.index) == ["baseline", "bridge", "broken", "bikes"]
+    assert "stations ['far'] lie beyond the street network" in rows.loc["bikes", "warnings"]
     assert pd.isna(rows.loc["bridge", "error"])
     assert rows.loc["bridge", "capital_cost"] == 100_000
     assert "scenario 'broken': microtransit 'pilot': field 'hubs'" in rows.loc["broken", "error"]

@@ -57,10 +57,10 @@ TARGET_CELLS = [
 
 @pytest.fixture(scope="session")
 def comparison(poa_network, poa_scenarios, scenario_folder):
-    """compare_scenarios on every 25th cell plus the cells the scenarios aim at."""
+    """compare_scenarios on every 50th cell plus the cells the scenarios aim at."""
     network, data = poa_network
     cells = data.origins
-    sample = cells[(cells.index % 25 == 0) | cells["id"].isin(TARGET_CELLS)].reset_index(drop=True)
+    sample = cells[(cells.index % 50 == 0) | cells["id"].isin(TARGET_CELLS)].reset_index(drop=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(settings, "cache_dir", scenario_folder / "cache")
         table = compare_scenarios(

@@ -171,6 +171,11 @@ def test_bike_share_from_gbfs_files(tmp_path):
     )
     (bikes_from_yaml, _) = read_scenarios(study(tmp_path, text))
     assert bikes_from_yaml.interventions[0].stations["id"].tolist() == ["1", "2"]
+    typo = text.replace("unlock_min: 0.5", "unlock_mins: 0.5")
+    with pytest.raises(
+        StudyError, match=r"bike_share 'cluster': unknown field\(s\) \['unlock_mins'\]"
+    ):
+        read_scenarios(study(tmp_path, typo))
 
 
 def test_scooter_area_from_gbfs_geofencing_zones(tmp_path):

@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,9 +44,11 @@ from .interventions import (
     Economics,
     Intervention,
     Shuttle,
+    StationsOffNetworkWarning,
     WalkingLinks,
     canonical_json,
 )
+from .interventions.gbfs import read_service_area, read_stations
 
 __all__ = [
     "Scenario",
@@ -66,6 +69,8 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 #: Fields that hold a geometry (inline GeoJSON or a GeoJSON file), per type.
 _GEOMETRY_FIELDS = {"bike_share": "stations", "microtransit": "zone", "scooters": "area",
                     "walking_links": "links"}  # fmt: skip
+#: GBFS readers of the types that accept a ``gbfs:`` file instead of their geometry.
+_GBFS_READERS = {"bike_share": read_stations, "scooters": read_service_area}
 #: Extra YAML keys, per type, that are not dataclass fields.
 _EXTRA_KEYS = {"bike_share": {"gbfs"}, "scooters": {"gbfs"}}
 
@@ -232,8 +237,7 @@ def _intervention(entry, owner: str, position: int, base_dir: Path) -> Intervent
     try:
         if "gbfs" in values:
             gbfs = _data_file(values.pop("gbfs"), base_dir, where, "gbfs", urls=True)
-            built = cls.from_gbfs(gbfs, **{k: v for k, v in values.items() if k != geometry_field})
-            return _with_costs(built, values.get("costs"), where)
+            values[geometry_field] = _GBFS_READERS[kind](gbfs)
         if geometry_field and isinstance(values.get(geometry_field), str):
             values[geometry_field] = _read_geojson(
                 values[geometry_field], base_dir, where, geometry_field, kind
@@ -250,12 +254,6 @@ def _intervention(entry, owner: str, position: int, base_dir: Path) -> Intervent
         raise StudyError(f"{prefix}: {message}") from None
     except TransitmileError as exc:  # a GBFS file that cannot be read
         raise StudyError(f"{where}: {exc}") from exc
-
-
-def _with_costs(built: Intervention, costs, where: str) -> Intervention:
-    if isinstance(costs, Mapping):
-        built.costs = _construct(Costs, costs, f"{where}: costs")
-    return built
 
 
 def _construct(cls, values, owner: str, extra: set | frozenset = frozenset()):
@@ -338,7 +336,10 @@ def scenario_network(baseline, scenario: Scenario, workdir: str | os.PathLike | 
     from .interventions.walking_links import write_edited_osm
     from .network import TransportNetwork
 
-    links = [i for i in scenario.interventions if isinstance(i, WalkingLinks) and len(i.links)]
+    links = [
+        i for i in scenario.interventions
+        if isinstance(i, WalkingLinks) and (len(i.links) or i.closed_ways)
+    ]  # fmt: skip
     shuttles = [i for i in scenario.interventions if isinstance(i, Shuttle)]
     services = scenario.access_services
     for item in scenario.interventions:
@@ -627,7 +628,8 @@ def compare_scenarios(
         its life at the discount rate, plus operations), ``cost_per_new_resident_served``,
         ``cost_per_added_job_access``, ``annual_time_savings_value`` and
         ``benefit_cost_ratio``. A scenario that fails has its error in ``error`` and
-        NaN figures; the others go on. ``attrs`` holds the economics (with sources),
+        NaN figures; the others go on. ``warnings`` names bike-share stations beyond
+        the street network (they carry no trips). ``attrs`` holds the economics (with sources),
         the parameters and each intervention's costs (``attrs["interventions"]``).
     """
     from .routing import check_points
@@ -647,16 +649,25 @@ def compare_scenarios(
     interventions = []
     for scenario in scenarios:
         row = {"scenario": scenario.name, "notes": scenario.notes, "error": None}
-        try:
-            network = scenario_network(baseline_network, scenario, workdir)
-            figures, items = _scenario_row(
-                scenario, network, base, origins, destinations, settings_, economics
-            )
-            row.update(figures)
-            interventions.extend(items)
-        except Exception as exc:  # one broken scenario must not lose the others
-            log.warning("scenario %r failed: %s", scenario.name, exc)
-            row["error"] = f"{type(exc).__name__}: {exc}"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", StationsOffNetworkWarning)
+            try:
+                network = scenario_network(baseline_network, scenario, workdir)
+                figures, items = _scenario_row(
+                    scenario, network, base, origins, destinations, settings_, economics
+                )
+                row.update(figures)
+                interventions.extend(items)
+            except Exception as exc:  # one broken scenario must not lose the others
+                log.warning("scenario %r failed: %s", scenario.name, exc)
+                row["error"] = f"{type(exc).__name__}: {exc}"
+        reported = {str(w.message) for w in caught if w.category is StationsOffNetworkWarning}
+        row["warnings"] = "; ".join(sorted(reported)) or None
+        for warning in caught:  # everything else goes on to the caller as it came
+            if warning.category is not StationsOffNetworkWarning:
+                warnings.warn_explicit(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
         rows.append(row)
     table = pd.DataFrame(rows)
     table.attrs.update(

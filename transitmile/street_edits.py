@@ -152,8 +152,9 @@ def write_osm_with_links(
     out_path: str | os.PathLike,
     *,
     snap_m: float = 5.0,
+    closed_ways=(),
 ) -> Path:
-    """Copy an OSM extract and add walking links as new ways.
+    """Copy an OSM extract and add walking links as new ways (and close others).
 
     Parameters
     ----------
@@ -171,6 +172,10 @@ def write_osm_with_links(
         such a way, the way is split there by a new node that the link shares;
         else the end is a new node and a warning names the link (it connects
         nothing at that end).
+    closed_ways : iterable of int
+        OSM ids of ``highway`` ways closed to pedestrians: written with ``foot=no``,
+        which both engines' access rules read as closed on foot. ``links`` may then
+        be None.
 
     Returns
     -------
@@ -181,18 +186,28 @@ def write_osm_with_links(
     Raises
     ------
     NetworkError
-        Links without CRS, with non-LineString geometry, or an unreadable extract.
+        Links without CRS, with non-LineString geometry, closed ways that are not
+        streets of the extract, or an unreadable extract.
     """
     osm_pbf, out_path = Path(osm_pbf), Path(out_path)
     if not osm_pbf.is_file():
         raise NetworkError(f"OSM extract {str(osm_pbf)!r} does not exist")
     if snap_m < 0:
         raise NetworkError(f"parameter 'snap_m' must be >= 0 metres, got {show_value(snap_m)}")
-    links = _check_links(links)
+    closed = {int(way) for way in closed_ways}
+    links = None if links is None and closed else _check_links(links)
     try:
         streets = _read_streets(osm_pbf)
     except RuntimeError as exc:  # osmium's error for a broken file
         raise NetworkError(f"cannot read OSM extract {str(osm_pbf)!r}: {exc}") from exc
+    unknown = sorted(closed - set(streets.ways))
+    if unknown:
+        raise NetworkError(
+            f"closed_ways: {show_value(unknown)} are not highway ways of {osm_pbf.name}"
+        )
+    if links is None:
+        _write(osm_pbf, out_path, [], [], {}, closed)
+        return out_path
 
     # Snap in metres: a local UTM projection of the links' area.
     crs = links.estimate_utm_crs()
@@ -233,7 +248,7 @@ def write_osm_with_links(
         new_ways.append((next_way, refs, _link_tags(attributes.iloc[position])))
         next_way += 1
 
-    _write(osm_pbf, out_path, new_nodes, new_ways, inserts)
+    _write(osm_pbf, out_path, new_nodes, new_ways, inserts, closed)
     return out_path
 
 
@@ -249,10 +264,13 @@ def _with_inserts(refs: list[int], inserts: list[tuple[int, float, int]]) -> lis
     return out
 
 
-def _write(source: Path, out_path: Path, nodes: list, ways: list, inserts: dict) -> None:
+def _write(
+    source: Path, out_path: Path, nodes: list, ways: list, inserts: dict, closed=frozenset()
+) -> None:
     """Copy ``source`` adding nodes after its nodes and ways after its ways (OSM file order).
 
-    Ways named in ``inserts`` are written with the new nodes that split them.
+    Ways named in ``inserts`` are written with the new nodes that split them; ways in
+    ``closed`` with ``foot=no``.
     """
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(f".{out_path.name}.{os.getpid()}.tmp")
@@ -275,9 +293,10 @@ def _write(source: Path, out_path: Path, nodes: list, ways: list, inserts: dict)
                     flush_nodes(writer)
                 if obj.is_relation():
                     flush_ways(writer)
-                if obj.is_way() and obj.id in inserts:
-                    refs = _with_inserts([n.ref for n in obj.nodes], inserts[obj.id])
-                    writer.add_way(osmium.osm.mutable.Way(base=obj, nodes=refs))
+                if obj.is_way() and (obj.id in inserts or obj.id in closed):
+                    refs = _with_inserts([n.ref for n in obj.nodes], inserts.get(obj.id, []))
+                    tags = dict(obj.tags) | ({"foot": "no"} if obj.id in closed else {})
+                    writer.add_way(osmium.osm.mutable.Way(base=obj, nodes=refs, tags=tags))
                 else:
                     writer.add(obj)
             flush_nodes(writer)

@@ -31,7 +31,12 @@ from .tables import check_sparse_times
 if TYPE_CHECKING:  # the network module imports this one
     from ..network import TransportNetwork
 
-__all__ = ["AccessService", "check_access_services", "with_access_services"]
+__all__ = [
+    "AccessService",
+    "check_access_services",
+    "with_access_services",
+    "with_direct_services",
+]
 
 
 class AccessService(ABC):
@@ -105,6 +110,32 @@ class AccessService(ABC):
             Shape ``(len(network.stops), len(destinations))``; None if the service
             offers no egress leg.
         """
+
+    def direct_times(
+        self,
+        network: TransportNetwork,
+        origins: gpd.GeoDataFrame,
+        destinations: gpd.GeoDataFrame,
+        request: TravelTimeRequest,
+    ) -> SparseTimes | None:
+        """Seconds from each origin to each destination by this service alone (whole trips).
+
+        Parameters
+        ----------
+        network : TransportNetwork
+            The network routed on.
+        origins, destinations : GeoDataFrame
+            The request's points, validated.
+        request : TravelTimeRequest
+            Speeds, limits and departure of the request.
+
+        Returns
+        -------
+        SparseTimes or None
+            Shape ``(len(origins), len(destinations))``; None (the default) if the
+            service offers no door-to-door trips.
+        """
+        return None
 
     def __repr__(self) -> str:
         """Class and name, e.g. ``BikeShare('bike-share')``."""
@@ -185,3 +216,42 @@ def with_access_services(
             if table is not None:
                 tables.append(check_sparse_times(f"{service.name} {leg}", table, shape))
     return min_tables(access_tables, None), min_tables(egress_tables, None)
+
+
+def with_direct_services(
+    network: TransportNetwork,
+    origins: gpd.GeoDataFrame,
+    destinations: gpd.GeoDataFrame,
+    request: TravelTimeRequest,
+    direct: SparseTimes,
+) -> SparseTimes:
+    """Door-to-door street times combined with the services' whole trips.
+
+    Parameters
+    ----------
+    network : TransportNetwork
+        Carries ``access_services``.
+    origins, destinations : GeoDataFrame
+        The request's points.
+    request : TravelTimeRequest
+        The request.
+    direct : SparseTimes
+        Street table, origin x destination.
+
+    Returns
+    -------
+    SparseTimes
+        Per pair, the shortest time over the street table and every service's
+        :meth:`AccessService.direct_times`.
+
+    Raises
+    ------
+    RoutingError
+        A service returned a table of the wrong shape or with bad values.
+    """
+    tables = [direct]
+    for service in getattr(network, "access_services", ()):
+        table = service.direct_times(network, origins, destinations, request)
+        if table is not None:
+            tables.append(check_sparse_times(f"{service.name} direct", table, direct.shape))
+    return min_tables(tables, direct.shape)

@@ -16,7 +16,7 @@ from ..conventions import WALK
 from ..errors import RoutingError, show_value
 from ..sparse import SparseTimes, min_tables
 from ..streets import Snapped, snap_points, street_travel_times, street_travel_times_many
-from .access import with_access_services
+from .access import with_access_services, with_direct_services
 from .request import TravelTimeRequest
 
 __all__ = ["street_legs"]
@@ -49,7 +49,7 @@ def street_legs(
         Origin x stop, shortest over the access modes and services (None without transit).
     direct : SparseTimes
         Origin x destination door to door by the street modes of ``transport_modes``
-        (empty if none).
+        (empty if none) and, with transit, by the services' whole trips.
     egress : SparseTimes or None
         Stop x destination, shortest over the egress modes and services.
 
@@ -82,6 +82,8 @@ def street_legs(
             network, origins, destinations, request, access, egress
         )
     direct = min_tables(tables["direct"], (len(origins), len(destinations)))
+    if request.uses_transit:
+        direct = with_direct_services(network, origins, destinations, request, direct)
     return access, direct, egress
 
 

@@ -1,8 +1,8 @@
 """Access services: extra ways to and from stops (bike-share, microtransit, scooters).
 
 An access service gives, between two sets of places (points and stops), the
-seconds of its own leg. The embedded engine reads two tables from it (access:
-points x stops, egress: stops x points; the contract of
+seconds of its own leg. The embedded engine reads three tables from it (access:
+points x stops, egress: stops x points, direct: points x points; the contract of
 :class:`transitmile.engines.access.AccessService`) and keeps, per pair, the
 minimum of walking and every service. The pure computations
 (:func:`bike_share_seconds`, :func:`on_demand_seconds`) work on arrays so that
@@ -108,7 +108,7 @@ class AccessLegs(AccessService):
 
     Implements :class:`transitmile.engines.access.AccessService` from one method,
     :meth:`seconds_between`, which gives the service's seconds between any two
-    sets of places (points or the network's stops).
+    sets of places (points or the network's stops): access, egress and whole trips.
     """
 
     def seconds_between(
@@ -142,3 +142,9 @@ class AccessLegs(AccessService):
         return self._table(
             self.seconds_between(network, network.stops, destinations, request), request
         )
+
+    def direct_times(
+        self, network, origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame, request
+    ) -> SparseTimes:
+        """Return origins x destinations seconds (whole trips by this service)."""
+        return self._table(self.seconds_between(network, origins, destinations, request), request)

@@ -15,7 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import shapely
 
-from ..errors import StudyError, show_value
+from ..errors import NetworkError, StudyError, show_value
 from ..street_edits import write_osm_with_links
 from .base import Intervention, as_geometry, check_inside, positive
 from .costs import Costs
@@ -33,6 +33,9 @@ class WalkingLinks(Intervention):
     links : list
         LineStrings in lon/lat: shapely geometries or GeoJSON mappings, or a
         GeoDataFrame (other columns become OSM tags, e.g. ``name``, ``bridge``).
+    closed_ways : list of int
+        OSM ids of street ways closed to pedestrians in the scenario (a crossing
+        removed, a path fenced off).
     speed_walking : float, optional
         Walking speed in km/h for the scenario (e.g. after sidewalk works), else the
         study's.
@@ -42,6 +45,7 @@ class WalkingLinks(Intervention):
 
     name: str
     links: list | gpd.GeoDataFrame = field(default_factory=list)
+    closed_ways: list[int] = field(default_factory=list)
     speed_walking: float | None = None
     costs: Costs | None = None
 
@@ -57,7 +61,7 @@ class WalkingLinks(Intervention):
                 raise StudyError(f"{owner}: field 'links' has no CRS")
             frame = self.links.to_crs("EPSG:4326")
         else:
-            if not isinstance(self.links, list) or not self.links:
+            if not isinstance(self.links, list) or not (self.links or self.closed_ways):
                 raise StudyError(
                     f"{owner}: field 'links' must list at least one LineString, got {show_value(self.links)}"
                 )
@@ -70,6 +74,12 @@ class WalkingLinks(Intervention):
         for k, geometry in enumerate(frame.geometry):
             as_geometry(geometry, owner, f"links[{k}]", ("LineString",))
         self.links = frame.reset_index(drop=True)
+        bad = [w for w in self.closed_ways if isinstance(w, bool) or not isinstance(w, int)]
+        if not isinstance(self.closed_ways, list) or bad:
+            raise StudyError(
+                f"{owner}: field 'closed_ways' must list OSM way ids (whole numbers), "
+                f"got {show_value(bad[:3] if bad else self.closed_ways)}"
+            )
         if self.speed_walking is not None:
             positive(owner, "speed_walking", self.speed_walking)
 
@@ -84,15 +94,17 @@ class WalkingLinks(Intervention):
     def describe(self) -> str:
         """Say what and where, for the plan."""
         names = ", ".join(str(n) for n in self.links.get("name", []))
-        return f"walking links {self.name!r}: {len(self.links)} new link(s) ({names})"
+        closed = f"; {len(self.closed_ways)} way(s) closed" if self.closed_ways else ""
+        return f"walking links {self.name!r}: {len(self.links)} new link(s) ({names}){closed}"
 
-    def geometry(self) -> shapely.Geometry:
-        """Return the links, lon/lat."""
-        return self.links.union_all()
+    def geometry(self) -> shapely.Geometry | None:
+        """Return the new links, lon/lat (None when it only closes ways)."""
+        return self.links.union_all() if len(self.links) else None
 
     def check(self, network) -> None:
         """Raise StudyError when a link lies (partly) outside the network's streets."""
-        check_inside(network, self.links.union_all(), f"walking_links {self.name!r}", "links")
+        if len(self.links):
+            check_inside(network, self.geometry(), f"walking_links {self.name!r}", "links")
 
 
 def write_edited_osm(network, links: list[WalkingLinks], path: str | os.PathLike) -> Path:
@@ -117,4 +129,11 @@ def write_edited_osm(network, links: list[WalkingLinks], path: str | os.PathLike
     frame = gpd.GeoDataFrame(
         pd.concat([item.links for item in links], ignore_index=True), crs="EPSG:4326"
     )
-    return write_osm_with_links(network.osm_pbf, frame, path)
+    closed = sorted({way for item in links for way in item.closed_ways})
+    try:
+        return write_osm_with_links(
+            network.osm_pbf, frame if len(frame) else None, path, closed_ways=closed
+        )
+    except NetworkError as exc:
+        names = [item.name for item in links]
+        raise StudyError(f"walking_links {names}: {exc}") from exc
