@@ -660,8 +660,11 @@ def _execute(task: _Task) -> dict[str, Any]:
         error = f"{type(exc).__name__}: {exc}".splitlines()[0]
     records: dict[str, Any] = {}
     if executed.is_file():
-        records = read_records(executed)
-        render_html(executed, task.staging / f"{name}.html", with_code=task.with_code)
+        try:
+            records = read_records(executed)
+            render_html(executed, task.staging / f"{name}.html", with_code=task.with_code)
+        except Exception as exc:  # an unreadable or unrenderable notebook fails alone
+            error = error or f"rendering: {type(exc).__name__}: {exc}".splitlines()[0]
     return {
         "notebook": name,
         "status": "failed" if error else "ok",
