@@ -136,6 +136,11 @@ def test_interventions_records_a_comparison_that_recomputes_by_hand(study_report
     assert ran["benefit_cost_ratio"].to_numpy() == pytest.approx(
         (ran["annual_time_savings_value"] / ran["annualised_cost"]).to_numpy()
     )
+    # the per-area change map agrees with the comparison for the network-editing scenarios
+    walking = records["gap_residents_closed_by_walking"]
+    assert set(walking) == {"shuttle_bom_jesus", "walking_links"}
+    for name, closed in walking.items():
+        assert closed == pytest.approx(ran.loc[name, "gap_residents_closed"])
     plan = pd.DataFrame(records["plan"])
     assert set(plan["scenario"]) <= set(ran.index)
     assert plan["phase"].iloc[0] == "90 days"

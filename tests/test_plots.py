@@ -135,3 +135,11 @@ def test_intervention_shapes_place_a_shuttle_through_its_stops():
     shapes = plots.intervention_shapes(scenarios, stops)
     assert list(shapes["scenario"]) == ["loop"] and list(shapes["type"]) == ["shuttle"]
     assert list(shapes.geometry.iloc[0].coords) == [(-51.1, -30.1), (-51.2, -30.0)]
+
+
+def test_first_mile_change_maps_minutes_saved_and_residents_out_of_the_gap(first_mile):
+    after = first_mile.copy()
+    after["walk_min_frequent_stop"] = [5.0, 9.0, 40.0, 8.0]  # b: 12 -> 9; c: beyond reach
+    after["gap"] = [False, False, True, False]
+    figure = plots.plot_first_mile_change(first_mile, {"shuttle": after})
+    assert figure.axes[0].get_title() == "shuttle:\n1 areas closer, 200 residents out of the gap"

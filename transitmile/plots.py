@@ -37,6 +37,7 @@ __all__ = [
     "plot_interventions_map",
     "map_interventions",
     "scenario_table",
+    "plot_first_mile_change",
 ]
 
 #: Colours of the service levels, shared by the static and the interactive maps.
@@ -847,3 +848,50 @@ def scenario_table(comparison: pd.DataFrame, currency: str = "") -> pd.DataFrame
     if "error" in table.columns:
         rounded["error"] = table["error"].fillna("")
     return rounded.rename(columns=columns)
+
+
+def plot_first_mile_change(
+    baseline: gpd.GeoDataFrame, scenarios: dict[str, gpd.GeoDataFrame], *, axes=None
+):
+    """Map first-mile walking minutes saved per area, one panel per scenario.
+
+    Parameters
+    ----------
+    baseline : GeoDataFrame
+        Baseline :func:`transitmile.first_mile`.
+    scenarios : dict
+        Scenario name -> :func:`transitmile.first_mile` on that scenario's network,
+        same origins in the same order.
+    axes : sequence of matplotlib Axes, optional
+        One per scenario.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Each panel titled with its areas and residents out of the gap; minutes beyond
+        :data:`ACCESS_CAP_MIN` (or unreachable) count as the cap.
+    """
+
+    def capped(frame):
+        return frame["walk_min_frequent_stop"].fillna(ACCESS_CAP_MIN).clip(upper=ACCESS_CAP_MIN)
+
+    if axes is None:
+        _, axes = plt.subplots(1, len(scenarios), figsize=(7 * len(scenarios), 7), squeeze=False)
+        axes = axes[0]
+    areas = baseline.to_crs("EPSG:4326")
+    vmax = max([1.0] + [float((capped(baseline) - capped(f)).max()) for f in scenarios.values()])
+    for ax, (name, after) in zip(axes, scenarios.items(), strict=True):
+        saved = (capped(baseline) - capped(after)).clip(lower=0).to_numpy()
+        closed = baseline["gap"].to_numpy() & ~after["gap"].to_numpy()
+        areas.plot(ax=ax, color="#eeeeee", edgecolor="#dddddd", linewidth=0.3)
+        gained = areas[saved > 0].assign(saved=saved[saved > 0])
+        if len(gained):
+            gained.plot(column="saved", cmap="Greens", vmin=0, vmax=vmax, ax=ax, legend=True,
+                        legend_kwds={"label": "walking minutes saved", "shrink": 0.6})  # fmt: skip
+        ax.set_title(
+            f"{name}:\n{int((saved > 0).sum())} areas closer, "
+            f"{float(baseline['population'][closed].sum()):,.0f} residents out of the gap"
+        )
+        ax.set_xlabel("longitude (°)")
+        ax.set_ylabel("latitude (°)")
+    return axes[0].figure
