@@ -311,10 +311,19 @@ def test_cli_gaps_writes_a_geopackage_with_provenance(town, tmp_path, capsys):
     assert sidecar["layers"]["first_mile"]["network"]["service_date"] == "2024-01-15"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
     # GeoParquet: the first layer at the path, the others beside it
-    assert main([*common, "-o", str(tmp_path / "gaps.parquet")]) == 0
+    assert (
+        "jobs_within_45_min_mean"
+        not in gpd.read_file(tmp_path / "gaps.gpkg", layer="gap_summary").columns
+    )
+    assert main([*common, "--jobs-access", "-o", str(tmp_path / "gaps.parquet")]) == 0
     capsys.readouterr()
     assert gpd.read_parquet(tmp_path / "gaps.parquet")["gap"].tolist() == [False, True]
-    assert pd.read_parquet(tmp_path / "gaps.gap_summary.parquet")["residents"].tolist() == [150]
+    summary = pd.read_parquet(tmp_path / "gaps.gap_summary.parquet")
+    assert summary["residents"].tolist() == [150]
+    # O1 and O2 are 1,200 m (20 min) apart on foot: each reaches both homes' 5 + 7 jobs
+    assert summary["jobs_within_45_min_mean"].iloc[0] == 12
+    first = gpd.read_parquet(tmp_path / "gaps.parquet").set_index("id")
+    assert first["jobs_cumulative_30min"].tolist() == [12, 12]
     assert (tmp_path / "gaps.walksheds.parquet").is_file()
 
 

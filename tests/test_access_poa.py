@@ -6,9 +6,12 @@ Monday 2019-05-13, when both EPTC buses and Trensurb trains run.
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import transitmile as tm
@@ -18,6 +21,7 @@ from transitmile.streets import UnsnappedPointsWarning
 pytestmark = pytest.mark.slow
 
 WINDOW = {"start": "14:00", "end": "16:00"}
+DEPARTURE = dt.datetime(2019, 5, 13, 14, 0)
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +114,66 @@ def test_last_mile_loses_only_the_opportunities_in_the_gap(poa_network, cells):
         lost = result[f"{name}_lost_to_gap"]
         assert lost.sum() == pytest.approx(result.loc[result["gap"], name].sum())
         assert (lost[~result["gap"]] == 0).all()
+
+
+ROUTING = {
+    "departure": DEPARTURE,
+    "departure_time_window": dt.timedelta(minutes=3),
+    "max_time": dt.timedelta(minutes=61),
+}
+
+
+@pytest.fixture(scope="module")
+def matrix(poa_network, cells):
+    network, _ = poa_network
+    return quietly(
+        tm.travel_time_matrix, network, cells, engine="embedded", progress=False, **ROUTING
+    )
+
+
+@pytest.mark.parametrize("measure", ["cumulative", "interval", "gravity", "2sfca"])
+def test_network_direct_accessibility_equals_the_matrix(
+    poa_network, cells, matrix, measure, monkeypatch
+):
+    module = importlib.import_module("transitmile.access.accessibility")
+    network, _ = poa_network
+    monkeypatch.setattr(module, "CHUNK_ORIGINS", 32)  # several chunks from 176 origins
+    options = {"opportunities": "healthcare", "measure": measure, "cutoffs": (30, 45, 60)}
+    from_matrix = quietly(tm.accessibility, matrix, cells, origins=cells, **options)
+    direct = quietly(
+        tm.accessibility, network, cells, origins=cells, engine="embedded", progress=False,
+        **ROUTING, **options,
+    )  # fmt: skip
+    assert list(direct.columns) == list(from_matrix.columns)
+    pd.testing.assert_frame_equal(direct, from_matrix, check_exact=True)
+    assert (direct.iloc[:, 1:].to_numpy() > 0).any()
+
+
+def test_two_step_floating_catchment_conserves_supply(cells, matrix):
+    result = quietly(
+        tm.accessibility, matrix, cells, "healthcare", "2sfca", cutoffs=(15, 30, 60)
+    ).set_index("id")
+    people = cells.set_index("id")["population"]
+    supply = cells.set_index("id")["healthcare"].fillna(0)
+    for cutoff in (15, 30, 60):
+        within = matrix[matrix["travel_time"] <= cutoff]
+        demanded = within.assign(people=people.reindex(within["from_id"]).to_numpy())
+        reached = demanded[demanded["people"] > 0]["to_id"].unique()
+        column = f"healthcare_2sfca_{cutoff}min"
+        assert (people * result[column]).sum() == pytest.approx(supply[reached].sum(), rel=1e-9)
+    totals = [(people * result[f"healthcare_2sfca_{c}min"]).sum() for c in (15, 30, 60)]
+    assert totals == sorted(totals) and totals[0] > 0
+
+
+def test_first_last_mile_share_of_typical_trips(poa_network, cells):
+    network, _ = poa_network
+    trips = quietly(
+        tm.travel_time_matrix, network, cells, engine="embedded", progress=False,
+        breakdown=True, **ROUTING,
+    )  # fmt: skip
+    share = tm.first_last_mile_share(trips, cells.fillna({"jobs": 0}), "jobs")
+    known = share.dropna()
+    assert len(known) > 0.8 * len(cells)
+    assert ((known["first_last_mile_share"] > 0) & (known["first_last_mile_share"] < 1)).all()
+    assert (known["access_min"] + known["egress_min"] <= known["trip_min"] + 1e-9).all()
+    assert (known["opportunities_by_transit"] <= cells["jobs"].sum()).all()

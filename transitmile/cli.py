@@ -220,20 +220,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 1 if any(r.status == "failed" for r in runs) else 0
 
 
-def _minutes(duration) -> int:
-    """Whole minutes of a timedelta (CLI durations are minutes)."""
-    return int(duration.total_seconds() // 60)
-
-
-def _command(commands, name: str, run, summary: str, description=None, json=False):
-    """Add one sub-command whose ``run`` handles its parsed arguments (``--json`` if asked)."""
-    parser = commands.add_parser(name, help=summary, description=description)
-    parser.set_defaults(run=run)
-    if json:
-        parser.add_argument("--json", action="store_true", help="print JSON")
-    return parser
-
-
 def _cmd_gaps(args: argparse.Namespace) -> int:
     """Run ``transitmile gaps``: first mile, last mile, walksheds and the gap summary."""
     import datetime as dt
@@ -279,6 +265,8 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
             population=args.population, jobs="jobs" if "jobs" in origins.columns else None,
             dissolve=True,
         )  # fmt: skip
+        if args.jobs_access:
+            first = first.merge(_jobs_access(args, network, origins, date, start), on="id")
     for warning in {str(w.message) for w in caught if issubclass(w.category, AccessWarning)}:
         print(f"transitmile: warning: {warning}", file=sys.stderr)
     summary = gap_summary(first)
@@ -299,6 +287,22 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
         f"(+ {written[-1].name} with provenance)"
     )
     return 0
+
+
+def _jobs_access(args: argparse.Namespace, network, origins, date, start: str):
+    """Jobs within 30, 45 and 60 minutes by transit from each origin, network-direct."""
+    import datetime as dt
+
+    from .access import accessibility
+    from .feeds import parse_clock
+
+    departure = dt.datetime.combine(date, dt.time()) + dt.timedelta(seconds=parse_clock(start))
+    return accessibility(
+        network, origins, "jobs", "cumulative", cutoffs=(30, 45, 60), origins=origins,
+        departure=departure, departure_time_window=dt.timedelta(minutes=60),
+        max_time=dt.timedelta(minutes=61), speed_walking=args.speed_walking,
+        engine=args.engine,
+    )  # fmt: skip
 
 
 def _add_gaps_parser(commands) -> None:
@@ -329,8 +333,29 @@ def _add_gaps_parser(commands) -> None:
     )
     gaps.add_argument("--speed-walking", type=float, default=3.6, help="km/h (3.6)")
     gaps.add_argument("--speed-cycling", type=float, default=12.0, help="km/h (12)")
+    gaps.add_argument(
+        "--jobs-access",
+        action="store_true",
+        help="also route transit (60-minute window from the window's start) for the jobs "
+        "within 30/45/60 minutes of each origin, and their population-weighted mean",
+    )
+    gaps.add_argument("--engine", default="auto", choices=["auto", "embedded", "r5py"])
     gaps.add_argument("-o", "--output", required=True, help="output .gpkg or .parquet")
     gaps.set_defaults(run=_cmd_gaps)
+
+
+def _minutes(duration) -> int:
+    """Whole minutes of a timedelta (CLI durations are minutes)."""
+    return int(duration.total_seconds() // 60)
+
+
+def _command(commands, name: str, run, summary: str, description=None, json=False):
+    """Add one sub-command whose ``run`` handles its parsed arguments (``--json`` if asked)."""
+    parser = commands.add_parser(name, help=summary, description=description)
+    parser.set_defaults(run=run)
+    if json:
+        parser.add_argument("--json", action="store_true", help="print JSON")
+    return parser
 
 
 def build_parser() -> argparse.ArgumentParser:

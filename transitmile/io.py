@@ -106,7 +106,7 @@ LAYER_FORMATS = {".gpkg": "GPKG", ".parquet": "GeoParquet"}
 
 
 def _layer_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return a copy ready for a vector file: a named index becomes a column, no attrs."""
+    """Copy a table for a vector file: a named index becomes a column, no attrs."""
     plain = frame.reset_index() if frame.index.name is not None else frame.copy()
     plain.attrs = {}
     for column in plain.columns:

@@ -19,7 +19,7 @@ origins in parallel, each with its own scratch labels.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +40,7 @@ from .timetable import Timetable
 
 __all__ = [
     "run_embedded",
+    "route_chunks",
     "TravelTimes",
     "RaptorChunk",
     "compute_travel_times",
@@ -53,6 +54,9 @@ BREAKDOWN_PARTS = ("access", "waiting", "in_vehicle", "transfer", "egress")
 
 _MAX_TIME_S = int(R5PY_DEFAULTS.max_time.total_seconds())
 
+#: ``on_chunk(start, stop, minutes, breakdown)``: one routed chunk of origins.
+ChunkConsumer = Callable[[int, int, np.ndarray, "dict[str, np.ndarray] | None"], None]
+
 
 @dataclass
 class TravelTimes:
@@ -62,7 +66,8 @@ class TravelTimes:
     ----------
     minutes : numpy.ndarray
         float64 ``[n_origins, n_destinations, n_percentiles]``: whole minutes (seconds
-        of the percentile iteration floor-divided by 60, as R5), NaN if unreachable.
+        of the percentile iteration floor-divided by 60, as R5), NaN if unreachable;
+        None when ``on_chunk`` received the chunks instead.
     percentiles : tuple of int
     n_iterations : int
         Iterations per origin-destination pair (minutes x Monte Carlo draws per minute).
@@ -79,7 +84,7 @@ class TravelTimes:
         ``keep_iterations=True`` (diagnostics and tests: it is large).
     """
 
-    minutes: np.ndarray
+    minutes: np.ndarray | None
     percentiles: tuple[int, ...]
     n_iterations: int
     breakdown: dict[str, np.ndarray] | None = None
@@ -266,6 +271,7 @@ def compute_travel_times(
     keep_iterations: bool = False,
     chunk_size: int = 256,
     progress: bool | None = None,
+    on_chunk: ChunkConsumer | None = None,
 ) -> TravelTimes:
     """Travel time percentiles by transit and walking between all origins and destinations.
 
@@ -310,6 +316,11 @@ def compute_travel_times(
         Origins per chunk (the unit of work shipped to workers).
     progress : bool, optional
         Progress bar over chunks; ``None`` follows ``settings.progress``.
+    on_chunk : callable, optional
+        ``on_chunk(start, stop, minutes, breakdown)`` receives each chunk of origins as
+        it is routed (``minutes[stop - start, n_dest, n_pct]``, ``breakdown`` a dict of
+        minutes by part or None), and the result holds no matrix (``minutes`` is None):
+        how an accessibility measure reduces a metro-sized run chunk by chunk.
 
     Returns
     -------
@@ -357,8 +368,13 @@ def compute_travel_times(
     )
     offsets = draw_phase_offsets(timetable, n_minutes, monte_carlo_draws, seed)
 
-    minutes = np.full((n_orig, n_dest, len(pcts)), np.nan)
-    parts = {k: np.full((n_orig, n_dest), np.nan) for k in BREAKDOWN_PARTS} if breakdown else None
+    keep = on_chunk is None
+    minutes = np.full((n_orig, n_dest, len(pcts)), np.nan) if keep else None
+    parts = (
+        {k: np.full((n_orig, n_dest), np.nan) for k in BREAKDOWN_PARTS}
+        if breakdown and keep
+        else None
+    )
     n_iter = n_minutes * offsets.shape[1]
     iterations = np.empty((n_orig, n_iter, n_dest), np.int32) if keep_iterations else None
     starts = range(0, n_orig, chunk_size)
@@ -382,10 +398,15 @@ def compute_travel_times(
             keep_iterations=keep_iterations,
         )
         out, chunk_parts, chunk_iterations = run_chunk(chunk)
+        if chunk_parts is not None:
+            chunk_parts = {name: chunk_parts[q] / 60.0 for q, name in enumerate(BREAKDOWN_PARTS)}
+        if not keep:
+            on_chunk(start, stop, out, chunk_parts)
+            continue
         minutes[start:stop] = out
         if parts is not None:
-            for q, name in enumerate(BREAKDOWN_PARTS):
-                parts[name][start:stop] = chunk_parts[q] / 60.0
+            for name in BREAKDOWN_PARTS:
+                parts[name][start:stop] = chunk_parts[name]
         if iterations is not None:
             iterations[start:stop] = chunk_iterations
     return TravelTimes(
@@ -496,30 +517,7 @@ def run_embedded(
         r5py's columns (see :func:`~transitmile.engines.frame.result_frame`), with
         ``attrs["engine"] == "embedded"`` and ``attrs["engine_version"]``.
     """
-    access, direct, egress = street_legs(network, origins, destinations, request, progress)
-    if request.uses_transit:
-        transfers = network.transfer_seconds(
-            request.speed_walking, min(settings.max_transfer_time_s, request.max_time_walking_s)
-        )
-        result = compute_travel_times(
-            network.timetable,
-            transfers,
-            access,
-            egress,
-            direct,
-            departure_s=request.departure_seconds,
-            n_minutes=request.n_departure_minutes,
-            percentiles=request.percentiles,
-            max_time_s=request.max_time_s,
-            max_rides=request.max_public_transport_rides,
-            board_slack_s=request.min_transfer_time_s,
-            seed=settings.random_seed,
-            breakdown=request.options.get("breakdown", False),
-            progress=progress,
-        )
-        minutes, parts = result.minutes, result.breakdown
-    else:
-        minutes, parts = _street_only_minutes(direct, request)
+    minutes, parts = _route(network, origins, destinations, request, progress)
     frame = result_frame(origins, destinations, minutes, request.percentiles, parts)
     frame.attrs["engine"] = "embedded"
     frame.attrs["engine_version"] = (
@@ -527,6 +525,78 @@ def run_embedded(
         f"numba {package_version('numba')}"
     )
     return frame
+
+
+def route_chunks(
+    network,
+    origins,
+    destinations,
+    request: TravelTimeRequest,
+    on_chunk: ChunkConsumer,
+    *,
+    chunk_size: int = 256,
+    progress: bool | None = None,
+) -> None:
+    """Route a request chunk of origins by chunk, never holding the whole matrix.
+
+    As :func:`run_embedded`, but each chunk's minutes go to ``on_chunk`` (see
+    :func:`compute_travel_times`) as soon as they are routed, with the engine's raw
+    minutes (an origin's time to itself is what the street search found; the frame's
+    0 for the same id is the caller's to apply).
+
+    Parameters
+    ----------
+    network : TransportNetwork
+        Street graphs, timetable, transfers and access services.
+    origins, destinations : GeoDataFrame
+        Validated points.
+    request : TravelTimeRequest
+        The validated request.
+    on_chunk : callable
+        ``on_chunk(start, stop, minutes, breakdown)`` per chunk of origins, in order.
+    chunk_size : int
+        Origins per chunk.
+    progress : bool, optional
+        Progress bars.
+    """
+    minutes, parts = _route(
+        network, origins, destinations, request, progress, on_chunk=on_chunk, chunk_size=chunk_size
+    )
+    if minutes is None:
+        return
+    for start in range(0, len(origins), chunk_size):  # street-only requests: dense anyway
+        stop = min(start + chunk_size, len(origins))
+        chunk_parts = None if parts is None else {k: v[start:stop] for k, v in parts.items()}
+        on_chunk(start, stop, minutes[start:stop], chunk_parts)
+
+
+def _route(network, origins, destinations, request, progress, on_chunk=None, chunk_size=256):
+    """Minutes and breakdown of a request (both None when ``on_chunk`` took the chunks)."""
+    access, direct, egress = street_legs(network, origins, destinations, request, progress)
+    if not request.uses_transit:
+        return _street_only_minutes(direct, request)
+    transfers = network.transfer_seconds(
+        request.speed_walking, min(settings.max_transfer_time_s, request.max_time_walking_s)
+    )
+    result = compute_travel_times(
+        network.timetable,
+        transfers,
+        access,
+        egress,
+        direct,
+        departure_s=request.departure_seconds,
+        n_minutes=request.n_departure_minutes,
+        percentiles=request.percentiles,
+        max_time_s=request.max_time_s,
+        max_rides=request.max_public_transport_rides,
+        board_slack_s=request.min_transfer_time_s,
+        seed=settings.random_seed,
+        breakdown=request.options.get("breakdown", False),
+        chunk_size=chunk_size,
+        progress=progress,
+        on_chunk=on_chunk,
+    )
+    return result.minutes, result.breakdown
 
 
 def _street_only_minutes(direct: SparseTimes, request: TravelTimeRequest):

@@ -44,19 +44,11 @@ def drop_trips(
         ``rows`` without the broken trips (original index kept).
     """
     bad = np.asarray(bad)
-    if not bad.any():
-        return rows
     trips = pd.unique(rows["trip_id"].to_numpy()[bad])
-    notices.add(
-        code,
-        file,
-        int(bad.sum()),
-        "dropped",
-        message,
-        example_row(rows, bad, columns),
-        trips_dropped=len(trips),
-    )
-    return rows[~_isin(rows["trip_id"], trips)]
+    if len(trips):  # every bad row names a trip: no trip, nothing to drop
+        notices.add_rows(code, file, rows, bad, "dropped", message, columns, len(trips))
+        rows = rows[~_isin(rows["trip_id"], trips)]
+    return rows
 
 
 def dedupe(
@@ -86,14 +78,15 @@ def dedupe(
         return table, np.array([], dtype=object)
     exact = table.duplicated(keep="first") & repeated
     if exact.any():
-        notices.add(
+        notices.add_rows(
             "duplicate_key",
             file,
-            int(exact.sum()),
+            table,
+            exact,
             "repaired",
             f"{where}: {int(exact.sum())} rows repeat another row exactly (kept once), "
             f"e.g. {_sample(table, exact, table.columns)}",
-            example_row(table, exact, table.columns),
+            table.columns,
         )
         table = table[~exact]
     conflicting = table[key].duplicated(keep=False)
@@ -124,7 +117,7 @@ def drop_rows(
     bad = np.asarray(bad)
     if not bad.any():
         return rows
-    notices.add(code, file, int(bad.sum()), "dropped", message, example_row(rows, bad, columns))
+    notices.add_rows(code, file, rows, bad, "dropped", message, columns)
     return rows[~bad]
 
 
@@ -163,25 +156,27 @@ def drop_rows_at_unusable_stops(
     cause = st["stop_id"].map(causes).to_numpy(dtype=object)
     unknown = ~usable & pd.isna(cause)
     if unknown.any():
-        notices.add(
+        notices.add_rows(
             "foreign_key_violation",
             "stop_times.txt",
-            int(unknown.sum()),
+            st,
+            unknown,
             "dropped",
             f"{where}: stop_id {show_value(st.loc[unknown, 'stop_id'].iloc[0])} "
             f"is not in stops.txt ({unknown.sum()} such stop_times rows)",
-            example_row(st, unknown, columns),
+            columns,
         )
     for code in pd.unique(cause[~usable & ~unknown]):
         here = ~usable & (cause == code)
-        notices.add(
+        notices.add_rows(
             code,
             "stop_times.txt",
-            int(here.sum()),
+            st,
+            here,
             "dropped",
             f"{where}: {int(here.sum())} rows at stops dropped or left without a location "
             f"({code}, see stops.txt), e.g. {_sample(st, here, columns)}",
-            example_row(st, here, columns),
+            columns,
         )
     return st[usable]
 

@@ -27,6 +27,45 @@ def _numbers(table: pd.DataFrame, column: str) -> tuple[pd.Series, pd.Series]:
     return values, values.isna() & table[column].notna()
 
 
+def _integers(
+    table: pd.DataFrame, column: str, key: str, read_as: str, where: str, file: str,
+    notices: Notices,
+) -> pd.Series:  # fmt: skip
+    """Read an optional integer column; a non-numeric value is blank, with a notice.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Rows of one file (the column may be absent: all blank).
+    column, key : str
+        The column, and the id column shown in the message.
+    read_as : str
+        What the caller reads a blank as, for the message (e.g. ``"0 (a stop)"``).
+    where, file : str
+        ``feed/file.txt`` for the message and the file name for the notice.
+    notices : Notices
+        Gets one ``invalid_integer`` notice (repaired) when a value is not a number.
+
+    Returns
+    -------
+    Series
+        float64 values, NaN where blank or not a number.
+    """
+    table = table.assign(**{column: _column(table, column)})
+    values, text = _numbers(table, column)
+    if text.any():
+        notices.add(
+            "invalid_integer",
+            file,
+            int(text.sum()),
+            "repaired",
+            f"{where}: column {column!r} has a non-numeric value, read as {read_as}, "
+            f"row {_sample(table, text, [key, column])}",
+            example_row(table, text.to_numpy(), [key, column]),
+        )
+    return values
+
+
 def _outside_area(lat: pd.Series, lon: pd.Series) -> np.ndarray:
     """Find the stops far outside the area of the feed's other stops (see ``_AREA_MIN_KM``)."""
     located = (lat.notna() & lon.notna()).to_numpy()
@@ -46,9 +85,7 @@ def _unlocate(
 ) -> None:
     """Clear the coordinates of the ``bad`` stops in place; one stops.txt notice."""
     columns = ["stop_id", "stop_name", "stop_lat", "stop_lon"]
-    notices.add(
-        code, "stops.txt", int(bad.sum()), action, message, example_row(stops, bad, columns)
-    )
+    notices.add_rows(code, "stops.txt", stops, bad, action, message, columns)
     stops.loc[bad, ["stop_lat", "stop_lon"]] = np.nan
     stops.loc[bad, "cause"] = code
 
@@ -147,19 +184,7 @@ def _stops(
         )
     stops = stops.assign(stop_name=_column(stops, "stop_name", pd.NA))
     out = _coordinates(stops, where, notices)
-    location, text = _numbers(
-        out.assign(location_type=_column(out, "location_type")), "location_type"
-    )
-    if text.any():
-        notices.add(
-            "invalid_integer",
-            file,
-            int(text.sum()),
-            "repaired",
-            f"{where}: column 'location_type' has a non-numeric value, read as 0 (a stop), "
-            f"row {_sample(out, text, ['stop_id', 'location_type'])}",
-            example_row(out, text.to_numpy(), ["stop_id", "location_type"]),
-        )
+    location = _integers(out, "location_type", "stop_id", "0 (a stop)", where, file, notices)
     no_xy = (out["stop_lat"].isna() | out["stop_lon"].isna()).to_numpy()
     needed = no_xy & out["cause"].isna().to_numpy() & _isin(out["stop_id"], used)
     if needed.any():
@@ -280,14 +305,15 @@ def _repeated_sequence(out: pd.DataFrame, where: str, notices: Notices) -> pd.Da
         return out
     exact = repeated & _same_as_previous(out, list(out.columns))
     if exact.any():
-        notices.add(
+        notices.add_rows(
             "duplicate_key",
             "stop_times.txt",
-            int(exact.sum()),
+            out,
+            exact,
             "repaired",
             f"{where}: {int(exact.sum())} rows repeat another row exactly (kept once), e.g. "
             f"{_sample(out, exact, ['trip_id', 'stop_sequence', 'stop_id'])}",
-            example_row(out, exact, ["trip_id", "stop_sequence", "stop_id", "arrival_time"]),
+            ["trip_id", "stop_sequence", "stop_id", "arrival_time"],
         )
         out = out[~exact].reset_index(drop=True)
         repeated = _same_as_previous(out, ["trip_id", "stop_sequence"])
@@ -332,13 +358,14 @@ def _trips(
         bad = np.asarray(bad)
         if not bad.any():
             return table
-        notices.add(
+        notices.add_rows(
             code,
             file,
-            int(bad.sum()),
+            table,
+            bad,
             "dropped",
             message,
-            example_row(table, bad, ["trip_id", "route_id", "service_id"]),
+            ["trip_id", "route_id", "service_id"],
             trips_dropped=int(table.loc[bad & on_date[table.index], "trip_id"].nunique()),
         )
         return table[~bad]
@@ -371,19 +398,7 @@ def _trips(
                 f"{where}: service_id {show_value(table.loc[bad, 'service_id'].iloc[0])} "
                 f"{text} ({int(bad.sum())} such trips)",
             )
-    direction, text = _numbers(
-        table.assign(direction_id=_column(table, "direction_id")), "direction_id"
-    )
-    if text.any():
-        notices.add(
-            "invalid_integer",
-            file,
-            int(text.sum()),
-            "repaired",
-            f"{where}: column 'direction_id' has a non-numeric value, read as unknown (-1), "
-            f"row {_sample(table, text, ['trip_id', 'direction_id'])}",
-            example_row(table, text.to_numpy(), ["trip_id", "direction_id"]),
-        )
+    direction = _integers(table, "direction_id", "trip_id", "unknown (-1)", where, file, notices)
     return pd.DataFrame(
         {
             "trip_id": table["trip_id"],
@@ -423,13 +438,14 @@ def _routes(
     for code, bad, message in checks:
         if bad.any():
             lost = _isin(date_trips["route_id"], routes.loc[bad, "route_id"])
-            notices.add(
+            notices.add_rows(
                 code,
                 file,
-                int(bad.sum()),
+                routes,
+                bad,
                 "dropped",
                 f"{where}: {message}, row {_sample(routes, bad, ['route_id', 'route_type'])}",
-                example_row(routes, bad, ["route_id", "route_short_name", "route_type"]),
+                ["route_id", "route_short_name", "route_type"],
                 trips_dropped=int(date_trips.loc[lost, "trip_id"].nunique()),
             )
             dropped |= bad

@@ -20,7 +20,7 @@ from ._repair import drop_rows, drop_rows_at_unusable_stops, drop_unusable_trips
 from ._tables import _agencies_routes, _routes, _stop_times, _stops, _transfers, _trips
 from .calendar import _parse_date, _pick_busiest, _service_days, _trip_counts
 from .model import Feed, FeedSource
-from .notices import Notices, example_row, notice_counts, warn_summary
+from .notices import Notices, notice_counts, warn_summary
 from .times import _complete_times, _expand_frequencies
 
 _ID_COLUMNS = {
@@ -72,14 +72,15 @@ def _date_stop_times(
     position = known.get_indexer(table["trip_id"])
     unknown = position < 0
     if unknown.any():
-        notices.add(
+        notices.add_rows(
             "foreign_key_violation",
             "stop_times.txt",
-            int(unknown.sum()),
+            table,
+            unknown,
             "dropped",
             f"{name}/stop_times.txt: trip_id {show_value(table.loc[unknown, 'trip_id'].iloc[0])} "
             f"is not in trips.txt ({int(unknown.sum())} such stop_times rows)",
-            example_row(table, unknown, ["trip_id", "stop_sequence", "stop_id"]),
+            ["trip_id", "stop_sequence", "stop_id"],
         )
     wanted = np.zeros(len(known) + 1, dtype=bool)
     wanted[known.get_indexer(trips["trip_id"])] = True
@@ -112,14 +113,15 @@ def _load_one(raw: ptg.gtfs.Feed, name: str, date: datetime.date, notices: Notic
     date_times = _date_stop_times(raw, trips, name, notices)
     unused = ~_isin(trips["trip_id"], date_times["trip_id"])
     if unused.any():
-        notices.add(
+        notices.add_rows(
             "unused_trip",
             "trips.txt",
-            int(unused.sum()),
+            trips,
+            unused,
             "dropped",
             f"{name}/trips.txt: {int(unused.sum())} trips of {date} have no stop_times rows, "
             f"e.g. {_sample(trips, unused, ['trip_id', 'route_id'])}",
-            example_row(trips, unused, ["trip_id", "route_id", "service_id"]),
+            ["trip_id", "route_id", "service_id"],
             trips_dropped=int(unused.sum()),
         )
         trips = trips[~unused]

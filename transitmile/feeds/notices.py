@@ -157,6 +157,33 @@ class Notices:
             }
         )
 
+    def add_rows(
+        self,
+        code: str,
+        file: str,
+        rows: pd.DataFrame,
+        mask,
+        action: str,
+        message: str,
+        columns,
+        trips_dropped: int = 0,
+    ) -> None:
+        """Record one notice about the rows of a table where ``mask`` holds.
+
+        Parameters
+        ----------
+        code, file, action, message, trips_dropped
+            As :meth:`add`.
+        rows : DataFrame
+            The table the rows are in.
+        mask : boolean array or Series
+            The offending rows: their number is the count, the first is the example.
+        columns : sequence of str
+            Columns shown in the example.
+        """
+        example = example_row(rows, mask, columns)
+        self.add(code, file, int(mask.sum()), action, message, example, trips_dropped)
+
     def frame(self) -> pd.DataFrame:
         """Return the notices as a DataFrame with :data:`NOTICE_COLUMNS`."""
         if not self.rows:

@@ -9,7 +9,7 @@ import pandas as pd
 from ..errors import FeedError, show_value
 from ._parse import _isin, _parse_times, _require_columns, _sample, _to_number, _trip_bounds
 from ._repair import drop_trips
-from .notices import Notices, example_row
+from .notices import Notices
 
 
 def _cumulative(values: np.ndarray, first: np.ndarray) -> np.ndarray:
@@ -113,16 +113,17 @@ def _check_distances(st: pd.DataFrame, where: str, notices: Notices) -> None:
     decreasing = step < 0
     if decreasing.any():
         columns = ["trip_id", "stop_sequence", "stop_id", "shape_dist_traveled"]
-        notices.add(
+        notices.add_rows(
             "decreasing_or_equal_stop_time_distance",
             "stop_times.txt",
-            int(decreasing.sum()),
+            st,
+            decreasing,
             "repaired",
             f"{where}: shape_dist_traveled decreases along "
             f"{st.loc[decreasing, 'trip_id'].nunique()} trips (their blank times are "
             f"interpolated by straight-line distance instead), row "
             f"{_sample(st, decreasing, columns)}",
-            example_row(st, decreasing, columns),
+            columns,
         )
 
 
