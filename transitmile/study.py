@@ -43,7 +43,12 @@ __all__ = [
     "origin_sample",
     "takeaway",
     "render_html",
+    "data_hashes",
+    "package_versions",
+    "summary_lines",
     "RECORD_MIMETYPE",
+    "STUDY_KEYS",
+    "PARAMETER_DEFAULTS",
 ]
 
 #: Output mimetype of the values a notebook records with :func:`record`.
