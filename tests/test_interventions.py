@@ -200,6 +200,8 @@ def test_footbridge_turns_a_20_minute_detour_into_4_minutes(town, private_cache)
     assert walk_minutes(town, o, p) == [20.0]
     assert walk_minutes(scenario, o, p) == [4.0]
     assert scenario.osm_pbf != town.osm_pbf and scenario.gtfs == town.gtfs
+    # the streets are rebuilt from the edited copy; the feed and timetable are reused
+    assert scenario.timetable is town.timetable and scenario.walk is not town.walk
 
 
 def test_a_closed_way_leaves_the_walk_network_only(town, private_cache):
@@ -227,6 +229,15 @@ def test_shuttle_with_a_10_minute_headway_adds_5_minutes_mean_wait(town, private
     first, second = (ids.index(s) for s in ("shuttle_feeder:feeder_1", "shuttle_feeder:feeder_2"))
     timetable = network.timetable
     assert timetable.block_headway_s.tolist() == [600, 600]
+    # the street graphs are the baseline's; everything else equals a build from scratch
+    assert network.walk is town.walk and network.bike is town.bike
+    scratch = tm.TransportNetwork(network.osm_pbf, network.gtfs, DAY, cache=False, progress=False)
+    assert scratch.walk is not town.walk
+    for ours, theirs in ((network.transfer_seconds(3.6, 1200), scratch.transfer_seconds(3.6, 1200)),
+                         (network.timetable, scratch.timetable)):  # fmt: skip
+        for name, value in vars(ours).items():
+            if isinstance(value, np.ndarray):
+                np.testing.assert_array_equal(value, getattr(theirs, name), err_msg=name)
     # every phase of the headway blocks, 0..599 s: at the stop 08:30:00, board after 60 s
     # slack, ride 600 s; the wait beyond the slack is uniform on 0..599 s
     departure = 8 * 3600 + 1800

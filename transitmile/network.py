@@ -88,6 +88,11 @@ class TransportNetwork:
         access and egress times the embedded engine combines with the street legs
         (shortest per point and stop). Not part of the cached build. The r5py engine
         refuses a network that carries any.
+    base : TransportNetwork, optional
+        A network already built (a scenario's baseline) whose parts this build
+        reuses where its inputs are the same: the street graphs when the OSM file is,
+        the feed and timetable when the GTFS feeds, names and date are. The result is
+        the same as a build from scratch; only the time differs.
     cache : bool
         Read and write the on-disk cache (default True).
     progress : bool, optional
@@ -108,6 +113,7 @@ class TransportNetwork:
         *,
         names: list[str] | None = None,
         access_services: list[AccessService] | None = None,
+        base: TransportNetwork | None = None,
         cache: bool = True,
         progress: bool | None = None,
     ):
@@ -124,6 +130,7 @@ class TransportNetwork:
         self.access_services = check_access_services(access_services)
         self._requested_date = date
         self._progress = progress
+        self._base = base
         started = time.perf_counter()
         self._built, self.cache_hit = self._load_or_build(cache)
         self.load_seconds = time.perf_counter() - started
@@ -167,11 +174,17 @@ class TransportNetwork:
         from .engines.timetable import compile_timetable
 
         started = time.perf_counter()
-        feed = load_feeds(
+        same_streets, same_feeds = self._same_as_base()
+        base = self._base
+        feed = base.feed if same_feeds else load_feeds(
             self.gtfs, date=self._requested_date, names=self.names, progress=self._progress
-        )
-        walk = build_street_graph(self.osm_pbf, mode=WALK, progress=self._progress)
-        bike = build_street_graph(self.osm_pbf, mode=BICYCLE, progress=self._progress)
+        )  # fmt: skip
+        walk = base.walk if same_streets else build_street_graph(
+            self.osm_pbf, mode=WALK, progress=self._progress
+        )  # fmt: skip
+        bike = base.bike if same_streets else build_street_graph(
+            self.osm_pbf, mode=BICYCLE, progress=self._progress
+        )  # fmt: skip
         stops = gpd.GeoDataFrame(
             {"id": feed.stops["stop_id"].to_numpy()},
             geometry=gpd.points_from_xy(feed.stops["stop_lon"], feed.stops["stop_lat"]),
@@ -183,7 +196,7 @@ class TransportNetwork:
         transfer_m = street_travel_times(
             walk, stops_walk, stops_walk, speed_kmh=3.6, max_time_s=TRANSFER_SEARCH_M
         )
-        timetable = compile_timetable(feed, list(stops["id"]))
+        timetable = base.timetable if same_feeds else compile_timetable(feed, list(stops["id"]))
         provenance = {
             "cache_key": key,
             "service_date": feed.service_date.isoformat(),
@@ -212,6 +225,19 @@ class TransportNetwork:
             build_seconds=time.perf_counter() - started,
             provenance=provenance,
         )
+
+    def _same_as_base(self) -> tuple[bool, bool]:
+        """Whether ``base`` was built from the same OSM file, and from the same feeds."""
+        base = self._base
+        if base is None:
+            return False, False
+        streets = file_sha256(base.osm_pbf) == file_sha256(self.osm_pbf)
+        feeds = (
+            [path_sha256(p) for p in base.gtfs] == [path_sha256(p) for p in self.gtfs]
+            and base.names == self.names
+            and str(base._requested_date) == str(self._requested_date)
+        )
+        return streets, feeds
 
     # ------------------------------------------------------------ accessors
     @property

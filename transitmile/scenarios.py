@@ -319,8 +319,9 @@ def scenario_network(baseline, scenario: Scenario, workdir: str | os.PathLike | 
     is rebuilt), with the services attached. Walking links: the OSM extract with the
     links added, written once under ``workdir`` and named by the links' hash.
     Shuttles: one GTFS zip each, added to the baseline's feeds. The network built
-    from those files is cached as any other, by the files' hashes and the
-    interventions' canonical JSON.
+    from those files reuses the baseline's parts that they leave as they are (the
+    street graphs for shuttles, the feed and timetable for walking links) and is
+    cached as any other, by the files' hashes and the interventions' canonical JSON.
 
     Parameters
     ----------
@@ -369,8 +370,9 @@ def scenario_network(baseline, scenario: Scenario, workdir: str | os.PathLike | 
     if baseline.names is not None:
         names = list(baseline.names) + [f"shuttle_{s.name}" for s in shuttles]
     return TransportNetwork(
-        osm, gtfs, baseline.date, names=names, access_services=services, progress=False
-    )
+        osm, gtfs, baseline.date, names=names, access_services=services, base=baseline,
+        progress=False,
+    )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- comparing
