@@ -361,6 +361,18 @@ _NAMES_HELP = (
 )
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .study import run_study, summary_lines
+
+    runs = run_study(
+        args.studies, args.out, with_code=args.with_code, only=args.only, jobs=args.jobs,
+        force=args.force,
+    )  # fmt: skip
+    for line in summary_lines(runs, args.out):
+        print(line)
+    return 1 if any(r.status == "failed" for r in runs) else 0
+
+
 def _cmd_gaps(args: argparse.Namespace) -> int:
     """Run ``transitmile gaps``: first mile, last mile, walksheds and the gap summary."""
     import datetime as dt
@@ -613,6 +625,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="route on this Dask scheduler, e.g. tcp://scheduler:8786 (pip install "
         "'transitmile[dask]')",
     )
+
+    run = _command(
+        commands, "run", _cmd_run, "run study notebooks with papermill and publish HTML reports",
+        "Check the study files, execute their notebooks (progress bars off), and write "
+        "OUT/<study>/ with the executed notebooks, HTML reports and an index.html recording "
+        "engine, versions, data hashes, parameters and run times. Notebooks whose inputs are "
+        "unchanged since their last successful run are skipped. Exit code 1 when a notebook "
+        "fails (the others still run).",
+    )  # fmt: skip
+    run.add_argument("studies", nargs="+", metavar="STUDY.yml", help="study files")
+    run.add_argument("--out", default="reports", help="report folder (default: reports)")
+    run.add_argument("--with-code", action="store_true", help="show code cells in the HTML")
+    run.add_argument(
+        "--only", action="append", metavar="NOTEBOOK", help="run only this notebook (repeatable)"
+    )
+    run.add_argument("--jobs", type=int, default=1, help="notebooks run at once (default: 1)")
+    run.add_argument("--force", action="store_true", help="re-run unchanged notebooks too")
     _add_gaps_parser(commands)
     return parser
 
