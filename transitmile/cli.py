@@ -9,6 +9,7 @@ stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import re
@@ -302,20 +303,54 @@ def _cmd_ttm(args: argparse.Namespace) -> int:
     from .routing import travel_time_matrix
 
     # Every argument is checked before the network is built or loaded.
-    check_output_path(args.output, "-o/--output")
+    if args.partitioned:
+        _check_partitioned_output(args.output)
+    else:
+        check_output_path(args.output, "-o/--output")
     osm, gtfs, origins, destinations = _study_inputs(args, "ttm")
     names = _feed_names(gtfs, args.names)
     departure = _departure(args.departure, gtfs)
     params = _ttm_request(args, departure)
-    network = TransportNetwork(osm, gtfs, departure.date(), names=names)
-    frame = travel_time_matrix(
-        network, origins, destinations, breakdown=args.breakdown, engine=args.engine, **params
-    )
+    options = {
+        **params,
+        "breakdown": args.breakdown,
+        "engine": args.engine,
+        "chunk_size": args.chunk_size,
+    }
+    with _dask_client(args.scheduler) as client:
+        network = TransportNetwork(osm, gtfs, departure.date(), names=names)
+        if args.partitioned:
+            return _write_partitioned(network, origins, destinations, args.output, client, options)
+        frame = travel_time_matrix(network, origins, destinations, client=client, **options)
     written = write_table(frame, args.output)
     reached = frame.filter(like="travel_time").notna().any(axis=1).mean()
     print(
         f"{len(frame):,} origin-destination pairs ({reached:.1%} reachable) by "
         f"{frame.attrs['engine']} -> {written} (+ {written.name}.json with provenance)"
+    )
+    return 0
+
+
+def _check_partitioned_output(output: str) -> None:
+    """Refuse a file name or a folder of other files for ``--partitioned``, before work."""
+    from .partitioned import MatrixFolder
+
+    if output.lower().endswith((".csv", ".parquet")):
+        raise TransitmileError(f"--partitioned: -o must be a folder (e.g. ttm/), got {output!r}")
+    MatrixFolder(output).check()
+
+
+def _write_partitioned(network, origins, destinations, output: str, client, options) -> int:
+    from .partitioned import MANIFEST, MatrixFolder, read_manifest
+    from .routing import write_travel_time_matrix
+
+    written = write_travel_time_matrix(
+        network, origins, destinations, path=output, client=client, **options
+    )
+    manifest = read_manifest(MatrixFolder(written))
+    print(
+        f"{manifest['n_rows']:,} origin-destination pairs in {len(manifest['parts'])} parts "
+        f"({manifest['n_bytes']:,} bytes) -> {written} ({MANIFEST} written last)"
     )
     return 0
 
@@ -405,6 +440,23 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
         f"(+ {written[-1].name} with provenance)"
     )
     return 0
+
+
+@contextlib.contextmanager
+def _dask_client(address: str | None):
+    """Connect a Dask client for ``--scheduler ADDRESS`` (None without one)."""
+    if address is None:
+        yield None
+        return
+    from .distributed import require_dask
+
+    distributed = require_dask()
+    try:
+        client = distributed.Client(address, timeout="30s")
+    except OSError as exc:
+        raise TransitmileError(f"--scheduler: cannot reach {address!r}: {exc}") from None
+    with client:
+        yield client
 
 
 def _jobs_access(args: argparse.Namespace, network, origins, date, start: str):
@@ -558,7 +610,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ttm.add_argument("--breakdown", action="store_true", help="add access/wait/ride/egress")
     ttm.add_argument("--engine", default="auto", choices=list(ENGINES))
-    ttm.add_argument("-o", "--output", required=True, help="output .csv or .parquet")
+    ttm.add_argument("-o", "--output", required=True, help="output .csv or .parquet, or a folder")
+    scale = ttm.add_argument_group("larger than memory, and on a Dask cluster")
+    scale.add_argument(
+        "--partitioned",
+        action="store_true",
+        help="write -o FOLDER as Parquet parts, one per chunk of origins, never gathered",
+    )
+    scale.add_argument("--chunk-size", type=int, default=None, help="origins per chunk / part")
+    scale.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="route on this Dask scheduler, e.g. tcp://scheduler:8786 (pip install "
+        "'transitmile[dask]')",
+    )
 
     run = _command(
         commands, "run", _cmd_run, "run study notebooks with papermill and publish HTML reports",
