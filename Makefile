@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install test report lint format benchmark clean
+.PHONY: install test report lab lint format benchmark clean
 
 $(PY):
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "transitmile needs Python 3.11+, found " + sys.version'
@@ -23,11 +23,14 @@ test: $(STAMP)
 
 report: $(STAMP)
 	mkdir -p reports
-	$(VENV)/bin/papermill --no-progress-bar notebooks/01_feed_overview.ipynb reports/01_feed_overview.ipynb
-	$(VENV)/bin/jupyter nbconvert --log-level WARN --to html reports/01_feed_overview.ipynb
 	$(VENV)/bin/transitmile feed-summary --dataset porto_alegre --date 2019-05-13 --window 14:00-16:00 > reports/porto_alegre_feed_summary.txt
 	$(VENV)/bin/transitmile ttm --dataset porto_alegre --departure 2019-05-13T14:00 --window 60 --breakdown -o reports/porto_alegre_ttm.parquet
-	@echo "reports written: reports/01_feed_overview.html, reports/porto_alegre_ttm.parquet"
+	$(VENV)/bin/transitmile run data/studies/porto_alegre.yml --out reports
+	@echo "open reports/porto_alegre/index.html (the study's reports, with how they were made)"
+
+# JupyterLab on the notebooks, with this project's kernel (installed into the venv).
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check transitmile tests benchmarks

@@ -58,8 +58,8 @@ def bench_build(data, repeat: int) -> tm.TransportNetwork:
         settings.cache_dir = Path(cache)
 
         def cold():
-            for pickled in Path(cache).glob("**/*.pkl"):
-                pickled.unlink()
+            for entry in Path(cache).glob("networks/*.npz"):
+                entry.unlink()
             return build()
 
         median, runs, _ = timed(cold, repeat)

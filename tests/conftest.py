@@ -72,3 +72,41 @@ def poa_network(tmp_path_factory):
     finally:
         settings.cache_dir = saved
     return network, data
+
+
+#: Origins sampled in the notebook tests: enough for every figure, seconds to run.
+TEST_SAMPLE_ORIGINS = 60
+#: Departure minutes routed in the notebook tests (the study itself uses 60).
+TEST_DEPARTURE_WINDOW_MIN = 10
+
+
+@pytest.fixture(scope="session")
+def study_reports(tmp_path_factory):
+    """The Porto Alegre study run once by ``run_study`` on a sample of origins.
+
+    Returns the report folder (executed notebooks, HTML, index) and the runs by
+    notebook name. The notebook tests assert on the values the notebooks record,
+    the browser tests open the HTML.
+    """
+    from pathlib import Path
+
+    import yaml
+
+    import transitmile as tm
+    from transitmile.study import run_study
+
+    try:
+        tm.fetch_dataset("porto_alegre", progress=False)
+    except DataError as exc:
+        pytest.skip(f"real data not available: {exc}")
+    repo = Path(__file__).parent.parent
+    study = yaml.safe_load((repo / "data" / "studies" / "porto_alegre.yml").read_text())
+    study["study"] = "poa_test"
+    study["parameters"]["sample_origins"] = TEST_SAMPLE_ORIGINS
+    study["parameters"]["departure_window_min"] = TEST_DEPARTURE_WINDOW_MIN
+    study["notebooks"] = [str(repo / "notebooks" / f"{name}.ipynb") for name in study["notebooks"]]
+    folder = tmp_path_factory.mktemp("study")
+    path = folder / "poa_test.yml"
+    path.write_text(yaml.safe_dump(study))
+    runs = run_study(path, folder / "reports", force=True, jobs=2)
+    return folder / "reports" / "poa_test", {run.notebook: run for run in runs}

@@ -19,16 +19,18 @@ PACKAGE = Path(transitmile.__file__).parent
 #: Rank of each top-level module or sub-package of transitmile (docs/design.md, "Layers").
 LAYERS = {
     **dict.fromkeys(
-        ["errors", "settings", "conventions", "sparse", "_progress", "provenance", "io"], 0
+        ["errors", "settings", "conventions", "sparse", "_progress", "provenance", "io", "cache"],
+        0,
     ),
     "data": 1,
     "feeds": 2,
     **dict.fromkeys(["streets", "street_edits"], 3),
     "network": 4,
-    "engines": 5,
+    # where the embedded engine's chunks run (here or on Dask) and where they are written
+    **dict.fromkeys(["engines", "distributed", "partitioned"], 5),
     "routing": 6,
     **dict.fromkeys(["access", "interventions", "scenarios"], 7),
-    **dict.fromkeys(["study", "distributed", "plots", "cli"], 8),
+    **dict.fromkeys(["study", "plots", "cli"], 8),
 }
 
 #: The one exception by design: the network builds a Timetable and holds AccessServices.

@@ -65,10 +65,17 @@ def test_modes_accept_enum_like_objects_and_lower_case():
         ({"percentiles": [100]}, ["percentiles", "100"]),
         ({"percentiles": [50.5]}, ["percentiles", "50.5"]),
         ({"percentiles": []}, ["percentiles", "empty"]),
-        ({"max_time": dt.timedelta(0)}, ["max_time", "timedelta(0)"]),
+        ({"max_time": dt.timedelta(0)}, ["max_time", "got 0 min"]),
         (
             {"departure_time_window": dt.timedelta(seconds=30)},
-            ["departure_time_window", "seconds=30"],
+            ["departure_time_window", "got 0.5 min"],
+        ),
+        # durations are shown in minutes, never as timedelta(days=-1, seconds=86100)
+        ({"departure_time_window": dt.timedelta(minutes=-5)}, ["departure_time_window", "-5 min"]),
+        ({"max_time": float("nan")}, ["max_time", "nan min"]),
+        (
+            {"departure": dt.datetime(2019, 5, 13, 14, tzinfo=dt.timezone(dt.timedelta(hours=2)))},
+            ["departure", "2019-05-13T14:00:00+02:00", "UTC offset"],
         ),
         ({"max_public_transport_rides": 0}, ["max_public_transport_rides", "0"]),
         ({"max_public_transport_rides": 2.5}, ["max_public_transport_rides", "2.5"]),
@@ -77,7 +84,7 @@ def test_modes_accept_enum_like_objects_and_lower_case():
 )
 def test_bad_parameters_name_the_parameter_and_value(kwargs, words):
     with pytest.raises(RoutingError) as err:
-        make_request(departure=DEPARTURE, **kwargs)
+        make_request(**{"departure": DEPARTURE, **kwargs})
     for word in words:
         assert word in str(err.value)
 

@@ -211,6 +211,89 @@ def test_cli_ttm_writes_table_and_provenance(town, tmp_path, capsys):
     assert "1 origin-destination pairs" in capsys.readouterr().out
 
 
+def test_cli_ttm_partitioned_writes_one_part_per_chunk(town, tmp_path, capsys):
+    # O and D both as origins and destinations, one origin per chunk: two parts.
+    # O -> D: walk 500 s to A, 60 s slack, bus 08:10 -> 08:20, walk 500 s: 08:28:20 -> 28.
+    # D -> O: the bus runs A -> B only, so walking 6,000 s: 100 min (under 120).
+    import json
+
+    import pandas as pd
+
+    from transitmile.cli import main
+
+    network, o, d = town
+    csv = tmp_path / "o.csv"
+    (olon, olat), (dlon, dlat) = lonlat(0, 0), lonlat(6000, 0)
+    csv.write_text(f"id,lon,lat\nO,{olon},{olat}\nD,{dlon},{dlat}\n")
+    out = tmp_path / "ttm"
+    code = main(
+        ["ttm", "--osm", str(network.osm_pbf), "--gtfs", *map(str, network.gtfs),
+         "--origins", str(csv), "--departure", "2024-01-15T08:00", "--window", "1",
+         "--engine", "embedded", "--partitioned", "--chunk-size", "1", "-o", str(out)]
+    )  # fmt: skip
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "_manifest.json",
+        "_provenance.json",
+        "part-00000.parquet",
+        "part-00001.parquet",
+    ]
+    assert pd.read_parquet(out).to_dict("records") == [
+        {"from_id": "O", "to_id": "O", "travel_time": 0.0},
+        {"from_id": "O", "to_id": "D", "travel_time": 28.0},
+        {"from_id": "D", "to_id": "O", "travel_time": 100.0},
+        {"from_id": "D", "to_id": "D", "travel_time": 0.0},
+    ]
+    manifest = json.loads((out / "_manifest.json").read_text())
+    assert [p["rows"] for p in manifest["parts"]] == [2, 2]
+    assert "4 origin-destination pairs in 2 parts" in capsys.readouterr().out
+    code = main(
+        ["ttm", "--osm", str(network.osm_pbf), "--gtfs", *map(str, network.gtfs),
+         "--origins", str(csv), "--departure", "2024-01-15T08:00", "--partitioned",
+         "-o", str(tmp_path / "t.parquet")]
+    )  # fmt: skip
+    assert code == 2
+    assert "--partitioned: -o must be a folder" in capsys.readouterr().err
+    # a folder of someone else's files is refused before any input is read
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    code = main(["ttm", "--osm", "missing.pbf", "--gtfs", "missing.zip", "--origins", str(csv),
+                 "--departure", "2024-01-15T08:00", "--partitioned", "-o", str(mine)])  # fmt: skip
+    assert code == 2
+    assert "holds files that are not parts of a travel time matrix" in capsys.readouterr().err
+    assert (mine / "notes.txt").read_text() == "keep me"
+
+
+def test_walking_matrix_written_in_parts_is_the_frame(town, tmp_path):
+    # Without transit the street times are written block by block: O <-> D is 6,000 m
+    # on foot at 1 m/s, 100 min each way.
+    import geopandas as gpd
+    import pandas as pd
+
+    network, o, d = town
+    both = gpd.GeoDataFrame(pd.concat([o, d], ignore_index=True), crs=o.crs)
+    options = {"departure": EIGHT, "transport_modes": ("WALK",), "progress": False}
+    folder = tm.write_travel_time_matrix(
+        network, both, path=tmp_path / "walk", chunk_size=1, **options
+    )
+    frame = tm.travel_time_matrix(network, both, **options)
+    assert frame["travel_time"].tolist() == [0.0, 100.0, 100.0, 0.0]
+    back = tm.read_travel_time_matrix(folder)
+    pd.testing.assert_frame_equal(back, frame)
+    assert back.attrs["engine_reason"].startswith("partitioned output")
+    with pytest.raises(RoutingError, match="unknown parameter 'speed'"):
+        tm.write_travel_time_matrix(network, both, path=tmp_path / "x", speed=5, **options)
+    # object storage by fsspec URL (here fsspec's in-memory file system)
+    url = tm.write_travel_time_matrix(network, both, path="memory://walk", chunk_size=1, **options)
+    assert url == "memory://walk"
+    pd.testing.assert_frame_equal(tm.read_travel_time_matrix(url), frame)
+    # a file name ending in .parquet is one file with its sidecar, as write_table writes
+    single = tm.write_travel_time_matrix(network, both, path=tmp_path / "walk.parquet", **options)
+    pd.testing.assert_frame_equal(pd.read_parquet(single), frame)
+    assert (tmp_path / "walk.parquet.json").is_file()
+
+
 def test_cli_ttm_bad_input_is_one_line(tmp_path, capsys):
     from transitmile.cli import main
 

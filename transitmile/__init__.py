@@ -22,7 +22,8 @@ from .data import Dataset, fetch_dataset, list_datasets
 from .errors import *  # noqa: F403 (every error class is public: errors.__all__)
 from .feeds import Feed, feed_summary, frequent_stops, load_feeds, route_service, stop_service
 from .network import TransportNetwork
-from .routing import travel_time_matrix
+from .partitioned import read_travel_time_matrix
+from .routing import travel_time_matrix, write_travel_time_matrix
 from .streets import build_street_graph, snap_points, street_travel_times
 
 __version__ = "0.1.0"
@@ -43,6 +44,8 @@ __all__ = [
     "street_travel_times",
     "TransportNetwork",
     "travel_time_matrix",
+    "write_travel_time_matrix",
+    "read_travel_time_matrix",
     *errors.__all__,
     "AccessWarning",
     "first_mile",

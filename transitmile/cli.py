@@ -9,9 +9,13 @@ stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -60,7 +64,8 @@ def _cmd_feed_summary(args: argparse.Namespace) -> int:
 
     start, end = _parse_window(args.window)
     paths = _feed_paths(args)
-    feed = load_feeds(paths, date=args.date, progress=False if args.json else None)
+    names = _feed_names(paths, args.names)
+    feed = load_feeds(paths, date=args.date, names=names, progress=False if args.json else None)
     summary = feed_summary(feed)
     service = stop_service(feed, start, end)
     frequent = frequent_stops(feed, start, end, max_headway_min=args.max_headway)
@@ -146,8 +151,133 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _read_points(path: str | None, what: str):
     from .io import read_points
+    from .routing import check_points
 
-    return read_points(path, what) if path else None
+    return check_points(read_points(path, what), what) if path else None
+
+
+#: The library's parameter names as the ``ttm`` command spells them, for messages.
+_TTM_FLAGS = {
+    "departure_time_window": "--window",
+    "max_time": "--max-time",
+    "percentiles": "--percentiles",
+    "transport_modes": "--modes",
+    "access_modes": "--access",
+    "egress_modes": "--egress",
+    "speed_walking": "--speed-walking",
+    "speed_cycling": "--speed-cycling",
+    "max_public_transport_rides": "--max-rides",
+}
+
+
+def _percentiles(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(p) for p in text.split(","))
+    except ValueError:
+        raise TransitmileError(
+            f"--percentiles: expected whole numbers in 1..99 separated by commas, e.g. 25,50,75; "
+            f"got {text!r}"
+        ) from None
+
+
+def _agency_timezone(gtfs: Sequence) -> str:
+    """Return the one ``agency_timezone`` of the feeds (agency.txt), else raise."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from .feeds._open import _feed_folder, _raw
+
+    zones: set[str] = set()
+    for path in gtfs:
+        with _feed_folder(Path(path)) as folder:
+            agency = _raw(folder).agency
+        if "agency_timezone" in agency.columns:
+            zones |= {str(z).strip() for z in agency["agency_timezone"].dropna()}
+    if len(zones) != 1:
+        raise TransitmileError(
+            f"--departure has a UTC offset, but the feeds' agency_timezone is "
+            f"{sorted(zones) or 'missing'} (agency.txt); give the local time without an offset"
+        )
+    zone = zones.pop()
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise TransitmileError(
+            f"--departure has a UTC offset, but agency.txt's agency_timezone {zone!r} is not a "
+            "known time zone; give the local time without an offset"
+        ) from None
+    return zone
+
+
+def _departure(text: str, gtfs: Sequence) -> dt.datetime:
+    """Parse ``--departure`` into local feed time, converting a UTC offset to the feeds' zone."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        departure = dt.datetime.fromisoformat(text)
+    except ValueError:
+        departure = None
+    if departure is None or not re.search(r"\d[T ]\d", text.strip()):
+        raise TransitmileError(
+            f"--departure: expected a date and a time, YYYY-MM-DDTHH:MM (local feed time), "
+            f"got {text!r}"
+        )
+    if departure.utcoffset() is not None:
+        zone = _agency_timezone(gtfs)
+        local = departure.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+        print(
+            f"--departure {text} is {local.isoformat()} in the feeds' time zone {zone}",
+            file=sys.stderr,
+        )
+        return local
+    return departure
+
+
+def _feed_names(gtfs: Sequence, names: Sequence[str] | None) -> list[str] | None:
+    """Return ``--names``, or names from the parent folders when feed file names repeat."""
+    paths = [Path(p) for p in gtfs]
+    if names is not None:
+        if len(names) != len(paths) or len(set(names)) != len(names):
+            raise TransitmileError(
+                f"--names: expected {len(paths)} distinct names, one per GTFS feed, got {names}"
+            )
+        return list(names)
+    stems = [p.stem if p.suffix.lower() == ".zip" else p.name for p in paths]
+    if len(set(stems)) == len(stems):
+        return None
+    parents = [p.expanduser().resolve().parent.name for p in paths]
+    if len(set(parents)) == len(parents):
+        return [f"{parent}_{stem}" for parent, stem in zip(parents, stems, strict=True)]
+    raise TransitmileError(
+        f"GTFS feeds {[str(p) for p in paths]} share the file name(s) "
+        f"{sorted({s for s in stems if stems.count(s) > 1})}; give each a name with --names"
+    )
+
+
+def _ttm_request(args: argparse.Namespace, departure: dt.datetime) -> dict:
+    """Return the routing parameters of ``ttm``, checked before any network is built."""
+    from .engines.request import make_request
+    from .errors import RoutingError
+
+    params = dict(
+        departure=departure,
+        departure_time_window=dt.timedelta(minutes=args.window),
+        percentiles=_percentiles(args.percentiles),
+        transport_modes=tuple(args.modes.split(",")),
+        access_modes=tuple(args.access.split(",")),
+        egress_modes=tuple(args.egress.split(",")) if args.egress else None,
+        max_time=dt.timedelta(minutes=args.max_time),
+        speed_walking=args.speed_walking,
+        speed_cycling=args.speed_cycling,
+        max_public_transport_rides=args.max_rides,
+    )
+    try:
+        make_request(**params)
+    except RoutingError as exc:
+        message = str(exc)
+        for name, flag in _TTM_FLAGS.items():
+            message = message.replace(f"parameter {name!r}", flag)
+        raise RoutingError(message) from None
+    return params
 
 
 def _study_inputs(args: argparse.Namespace, command: str):
@@ -168,37 +298,30 @@ def _study_inputs(args: argparse.Namespace, command: str):
 
 
 def _cmd_ttm(args: argparse.Namespace) -> int:
-    import datetime as dt
-
-    from .io import write_table
+    from .io import check_output_path, write_table
     from .network import TransportNetwork
     from .routing import travel_time_matrix
 
+    # Every argument is checked before the network is built or loaded.
+    if args.partitioned:
+        _check_partitioned_output(args.output)
+    else:
+        check_output_path(args.output, "-o/--output")
     osm, gtfs, origins, destinations = _study_inputs(args, "ttm")
-    try:
-        departure = dt.datetime.fromisoformat(args.departure)
-    except ValueError:
-        raise TransitmileError(
-            f"--departure: expected YYYY-MM-DDTHH:MM, got {args.departure!r}"
-        ) from None
-    network = TransportNetwork(osm, gtfs, departure.date())
-    frame = travel_time_matrix(
-        network,
-        origins,
-        destinations,
-        departure=departure,
-        departure_time_window=dt.timedelta(minutes=args.window),
-        percentiles=tuple(int(p) for p in args.percentiles.split(",")),
-        transport_modes=tuple(args.modes.split(",")),
-        access_modes=tuple(args.access.split(",")),
-        egress_modes=tuple(args.egress.split(",")) if args.egress else None,
-        max_time=dt.timedelta(minutes=args.max_time),
-        speed_walking=args.speed_walking,
-        speed_cycling=args.speed_cycling,
-        max_public_transport_rides=args.max_rides,
-        breakdown=args.breakdown,
-        engine=args.engine,
-    )
+    names = _feed_names(gtfs, args.names)
+    departure = _departure(args.departure, gtfs)
+    params = _ttm_request(args, departure)
+    options = {
+        **params,
+        "breakdown": args.breakdown,
+        "engine": args.engine,
+        "chunk_size": args.chunk_size,
+    }
+    with _dask_client(args.scheduler) as client:
+        network = TransportNetwork(osm, gtfs, departure.date(), names=names)
+        if args.partitioned:
+            return _write_partitioned(network, origins, destinations, args.output, client, options)
+        frame = travel_time_matrix(network, origins, destinations, client=client, **options)
     written = write_table(frame, args.output)
     reached = frame.filter(like="travel_time").notna().any(axis=1).mean()
     print(
@@ -206,6 +329,48 @@ def _cmd_ttm(args: argparse.Namespace) -> int:
         f"{frame.attrs['engine']} -> {written} (+ {written.name}.json with provenance)"
     )
     return 0
+
+
+def _check_partitioned_output(output: str) -> None:
+    """Refuse a file name or a folder of other files for ``--partitioned``, before work."""
+    from .partitioned import MatrixFolder
+
+    if output.lower().endswith((".csv", ".parquet")):
+        raise TransitmileError(f"--partitioned: -o must be a folder (e.g. ttm/), got {output!r}")
+    MatrixFolder(output).check()
+
+
+def _write_partitioned(network, origins, destinations, output: str, client, options) -> int:
+    from .partitioned import MANIFEST, MatrixFolder, read_manifest
+    from .routing import write_travel_time_matrix
+
+    written = write_travel_time_matrix(
+        network, origins, destinations, path=output, client=client, **options
+    )
+    manifest = read_manifest(MatrixFolder(written))
+    print(
+        f"{manifest['n_rows']:,} origin-destination pairs in {len(manifest['parts'])} parts "
+        f"({manifest['n_bytes']:,} bytes) -> {written} ({MANIFEST} written last)"
+    )
+    return 0
+
+
+_NAMES_HELP = (
+    "one name per GTFS feed, prefixing its ids (default: the file names, or parent folder "
+    "and file name when file names repeat)"
+)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .study import run_study, summary_lines
+
+    runs = run_study(
+        args.studies, args.out, with_code=args.with_code, only=args.only, jobs=args.jobs,
+        force=args.force,
+    )  # fmt: skip
+    for line in summary_lines(runs, args.out):
+        print(line)
+    return 1 if any(r.status == "failed" for r in runs) else 0
 
 
 def _cmd_gaps(args: argparse.Namespace) -> int:
@@ -275,6 +440,23 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
         f"(+ {written[-1].name} with provenance)"
     )
     return 0
+
+
+@contextlib.contextmanager
+def _dask_client(address: str | None):
+    """Connect a Dask client for ``--scheduler ADDRESS`` (None without one)."""
+    if address is None:
+        yield None
+        return
+    from .distributed import require_dask
+
+    distributed = require_dask()
+    try:
+        client = distributed.Client(address, timeout="30s")
+    except OSError as exc:
+        raise TransitmileError(f"--scheduler: cannot reach {address!r}: {exc}") from None
+    with client:
+        yield client
 
 
 def _jobs_access(args: argparse.Namespace, network, origins, date, start: str):
@@ -363,6 +545,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     summary.add_argument("paths", nargs="*", metavar="PATH", help="GTFS zip files or folders")
     summary.add_argument("--dataset", help="use the GTFS feeds of a catalog data set instead")
+    summary.add_argument("--names", nargs="+", help=_NAMES_HELP)
     summary.add_argument(
         "--date", default="busiest", help="YYYY-MM-DD or 'busiest' (default: busiest)"
     )
@@ -396,9 +579,15 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--dataset", help="a catalog data set (its OSM, GTFS and origins)")
     where.add_argument("--osm", help="OpenStreetMap .pbf extract")
     where.add_argument("--gtfs", nargs="+", help="GTFS zips or folders")
+    where.add_argument("--names", nargs="+", help=_NAMES_HELP)
     where.add_argument("--origins", help="CSV with id, lon, lat, or a GeoPackage/GeoJSON")
     where.add_argument("--destinations", help="as --origins (default: the origins)")
-    ttm.add_argument("--departure", required=True, help="YYYY-MM-DDTHH:MM (local feed time)")
+    ttm.add_argument(
+        "--departure",
+        required=True,
+        help="YYYY-MM-DDTHH:MM, local feed time (a UTC offset such as +02:00 is "
+        "converted to the feeds' agency_timezone)",
+    )
     d = R5PY_DEFAULTS
     window, max_time = _minutes(d.departure_time_window), _minutes(d.max_time)
     ttm.add_argument(
@@ -421,7 +610,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ttm.add_argument("--breakdown", action="store_true", help="add access/wait/ride/egress")
     ttm.add_argument("--engine", default="auto", choices=list(ENGINES))
-    ttm.add_argument("-o", "--output", required=True, help="output .csv or .parquet")
+    ttm.add_argument("-o", "--output", required=True, help="output .csv or .parquet, or a folder")
+    scale = ttm.add_argument_group("larger than memory, and on a Dask cluster")
+    scale.add_argument(
+        "--partitioned",
+        action="store_true",
+        help="write -o FOLDER as Parquet parts, one per chunk of origins, never gathered",
+    )
+    scale.add_argument("--chunk-size", type=int, default=None, help="origins per chunk / part")
+    scale.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="route on this Dask scheduler, e.g. tcp://scheduler:8786 (pip install "
+        "'transitmile[dask]')",
+    )
+
+    run = _command(
+        commands, "run", _cmd_run, "run study notebooks with papermill and publish HTML reports",
+        "Check the study files, execute their notebooks (progress bars off), and write "
+        "OUT/<study>/ with the executed notebooks, HTML reports and an index.html recording "
+        "engine, versions, data hashes, parameters and run times. Notebooks whose inputs are "
+        "unchanged since their last successful run are skipped. Exit code 1 when a notebook "
+        "fails (the others still run).",
+    )  # fmt: skip
+    run.add_argument("studies", nargs="+", metavar="STUDY.yml", help="study files")
+    run.add_argument("--out", default="reports", help="report folder (default: reports)")
+    run.add_argument("--with-code", action="store_true", help="show code cells in the HTML")
+    run.add_argument(
+        "--only", action="append", metavar="NOTEBOOK", help="run only this notebook (repeatable)"
+    )
+    run.add_argument("--jobs", type=int, default=1, help="notebooks run at once (default: 1)")
+    run.add_argument("--force", action="store_true", help="re-run unchanged notebooks too")
     _add_gaps_parser(commands)
     return parser
 

@@ -98,6 +98,17 @@ DATASETS: dict[str, _DatasetSpec] = {
 }
 
 
+#: Where each data set's files come from and under which licence (reports state them).
+SOURCES: dict[str, tuple[str, ...]] = {
+    "porto_alegre": (
+        "EPTC city bus GTFS (Porto Alegre): open data published by EPTC, via r5r's sample data",
+        "Trensurb metro GTFS: open data published by Trensurb, via r5r's sample data",
+        "OpenStreetMap extract: © OpenStreetMap contributors, ODbL 1.0",
+        "H3 population, jobs, schools and healthcare grid: r5r's sample data (IPEA), MIT",
+    ),
+}
+
+
 @dataclass
 class Dataset:
     """Files and layers of one study area.

@@ -2,8 +2,9 @@
 
 Everything here depends only on the input files (OSM extract, GTFS feeds, date)
 and a few settings, so it is cached under ``settings.cache_dir / "networks"``,
-keyed by the files' sha256. What depends on a request (origins, speeds, time
-limits) is computed per call in :mod:`transitmile.routing`.
+keyed by the files' sha256, in the data-only format of :mod:`transitmile.cache`
+(arrays and a checked manifest, never pickle). What depends on a request (origins,
+speeds, time limits) is computed per call in :mod:`transitmile.routing`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ import hashlib
 import json
 import logging
 import os
-import pickle
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -23,23 +22,31 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 
-from . import settings
+from . import cache, settings
 from .conventions import BICYCLE, WALK, street_mode
 from .data import file_sha256, path_sha256
 from .engines.access import AccessService, check_access_services
+from .engines.timetable import Timetable, compile_timetable
 from .errors import NetworkError, show_value
 from .feeds import Feed, load_feeds
+from .feeds.model import FeedSource
 from .sparse import SparseTimes, indptr_from_rows
-from .streets import Snapped, StreetGraph, build_street_graph, snap_points, street_travel_times
+from .streets import (
+    Snapped,
+    StreetGraph,
+    UnsnappedPointsWarning,
+    build_street_graph,
+    snap_points,
+    street_travel_times,
+)
 
 __all__ = ["TransportNetwork"]
 
 log = logging.getLogger("transitmile")
 
 #: Bumped whenever the cached content changes shape, so old caches are rebuilt.
-CACHE_FORMAT = (
-    3  # 2: feed notices in provenance; 3: street modes "WALK" / "BICYCLE", sparse.SparseTimes
-)
+#: (The version of the entry layout and content, :data:`transitmile.cache.CACHE_FORMAT`.)
+CACHE_FORMAT = cache.CACHE_FORMAT
 
 #: Transfers are stored as walking distances (metres) up to this distance, and
 #: filtered per request by time at the requested walking speed.
@@ -57,9 +64,16 @@ class _Built:
     stops_walk: Snapped
     stops_bike: Snapped
     transfer_m: SparseTimes  # stop x stop walking distance, metres
-    timetable: object
+    timetable: Timetable
     build_seconds: float
     provenance: dict = field(default_factory=dict)
+
+
+#: The only classes a cache entry may hold (by name): anything else is refused on load.
+_CACHED_CLASSES = {
+    cls.__qualname__: cls
+    for cls in (_Built, Feed, FeedSource, StreetGraph, Snapped, SparseTimes, Timetable)
+}
 
 
 def _as_paths(gtfs) -> list[Path]:
@@ -102,7 +116,15 @@ class TransportNetwork:
     -----
     The build is cached under ``settings.cache_dir / "networks"`` keyed by the
     sha256 of every input file, the date and the transitmile cache format, so a
-    second construction of the same network only reads one file.
+    second construction of the same network only reads its arrays back. The cache
+    holds data, never code (:mod:`transitmile.cache`): a damaged, foreign or stale
+    entry is a :class:`~transitmile.cache.CacheWarning` and a rebuild.
+
+    Raises
+    ------
+    NetworkError
+        A missing input, an OSM path that is not a ``.pbf``, or no transit stop within
+        the snap radius of the street network (the extract and the feeds do not overlap).
     """
 
     def __init__(
@@ -134,11 +156,12 @@ class TransportNetwork:
         started = time.perf_counter()
         self._built, self.cache_hit = self._load_or_build(cache)
         self.load_seconds = time.perf_counter() - started
+        self._warn_if_few_stops_on_streets()
 
     # ----------------------------------------------------------------- build
-    def _cache_key(self) -> str:
-        """Hash of everything the build depends on."""
-        parts = {
+    def _cache_inputs(self) -> dict:
+        """Return what a cached network is built from: file hashes, date, settings (JSON)."""
+        inputs = {
             "format": CACHE_FORMAT,
             "osm": file_sha256(self.osm_pbf),
             "gtfs": [path_sha256(p) for p in self.gtfs],
@@ -149,30 +172,33 @@ class TransportNetwork:
         }
         if self.access_services:  # scenario interventions: their canonical JSON
             specs = [getattr(s, "spec", lambda s=s: repr(s))() for s in self.access_services]
-            parts["interventions"] = json.dumps(specs, sort_keys=True, default=str)
-        text = json.dumps(parts, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:24]
+            inputs["interventions"] = json.dumps(specs, sort_keys=True, default=str)
+        return inputs
 
-    def _load_or_build(self, cache: bool) -> tuple[_Built, bool]:
-        """Read the cached build if readable, else build anew (and write the cache)."""
-        key = self._cache_key()
-        path = settings.cache_dir / "networks" / f"{key}.pkl"
-        self.cache_path = path
-        if cache and path.is_file():
-            try:
-                with open(path, "rb") as handle:
-                    return pickle.load(handle), True
-            except Exception as exc:  # a stale or truncated cache is rebuilt, never trusted
-                log.warning("ignoring unreadable network cache %s (%s)", path, exc)
-        built = self._build(key)
-        if cache:
-            _atomic_pickle(built, path)
+    def _cache_key(self, inputs: dict | None = None) -> str:
+        """Return the cache entry's name: a sha256 of the canonical JSON of its inputs."""
+        inputs = self._cache_inputs() if inputs is None else inputs
+        return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:24]
+
+    def _load_or_build(self, use_cache: bool) -> tuple[_Built, bool]:
+        """Read the cached build if intact, else build anew (and write the cache)."""
+        inputs = self._cache_inputs()
+        key = self._cache_key(inputs)
+        folder = cache.cache_folder(settings.cache_dir / "networks") if use_cache else None
+        # the entry's arrays (its manifest is the .json beside it); None when uncached
+        self.cache_path = folder / f"{key}.npz" if folder else None
+        if folder is None:
+            return self._build(key), False
+        with cache.entry_lock(folder, key):  # concurrent runs build a network once
+            built = cache.load_entry(folder, key, inputs, _Built, _CACHED_CLASSES)
+            if built is not None:
+                return built, True
+            built = self._build(key)
+            cache.save_entry(folder, key, built, inputs, _CACHED_CLASSES)
         return built, False
 
     def _build(self, key: str) -> _Built:
         """Load the feeds, build both street graphs, snap stops, compile the timetable."""
-        from .engines.timetable import compile_timetable
-
         started = time.perf_counter()
         same_streets, same_feeds = self._same_as_base()
         base = self._base
@@ -191,6 +217,15 @@ class TransportNetwork:
             crs="EPSG:4326",
         )
         stops_walk = _snap_stops(walk, stops)
+        if len(stops) and not stops_walk.snapped.any():
+            raise NetworkError(
+                f"none of the {len(stops):,} transit stops of "
+                f"{[p.name for p in self.gtfs]} lies within {settings.snap_radius_m:.0f} m of "
+                f"the street network of {self.osm_pbf.name} (stops span lon "
+                f"{_span(feed.stops['stop_lon'])}, lat {_span(feed.stops['stop_lat'])}; streets "
+                f"lon {_span(walk.node_lon)}, lat {_span(walk.node_lat)}): the OSM extract and "
+                "the GTFS feeds do not overlap"
+            )
         stops_bike = _snap_stops(bike, stops)
         # 3.6 km/h is one metre per second: these "seconds" are walking metres.
         transfer_m = street_travel_times(
@@ -238,6 +273,51 @@ class TransportNetwork:
             and str(base._requested_date) == str(self._requested_date)
         )
         return streets, feeds
+
+    def _warn_if_few_stops_on_streets(self) -> None:
+        """Warn when fewer than half the stops lie on the street network (cached or not)."""
+        on_streets = self._built.provenance["stops_on_street_network"]
+        total = self._built.provenance["stops"]
+        if on_streets < total / 2:
+            warnings.warn(
+                f"only {on_streets:,} of {total:,} transit stops ({on_streets / total:.0%}) lie "
+                f"within {settings.snap_radius_m:.0f} m of the street network of "
+                f"{self.osm_pbf.name}: the OSM extract covers little of the GTFS feeds' area; "
+                "the other stops cannot be reached on foot",
+                UnsnappedPointsWarning,
+                stacklevel=3,
+            )
+
+    def swapped_hint(self, points: gpd.GeoDataFrame) -> str:
+        """Give a hint when ``points`` lie off the network but would not with x and y swapped.
+
+        Parameters
+        ----------
+        points : GeoDataFrame
+            Points with a CRS (origins or destinations).
+
+        Returns
+        -------
+        str
+            ``"; ... look swapped ..."`` when, with x and y exchanged, some points fall
+            inside the street network's bounding box; otherwise ``""``.
+        """
+        lonlat = points.geometry.to_crs("EPSG:4326")
+        walk = self.walk
+        margin = settings.snap_radius_m / 111_000.0  # degrees, about the snap radius
+        lon, lat = lonlat.y.to_numpy(), lonlat.x.to_numpy()  # swapped
+        inside = (
+            (lon >= walk.node_lon.min() - margin)
+            & (lon <= walk.node_lon.max() + margin)
+            & (lat >= walk.node_lat.min() - margin)
+            & (lat <= walk.node_lat.max() + margin)
+        )
+        if not inside.any():
+            return ""
+        return (
+            f"; lon and lat look swapped: exchanged, {int(inside.sum())} of {len(points)} "
+            "would lie on the network (a CSV needs columns lon = x, lat = y)"
+        )
 
     # ------------------------------------------------------------ accessors
     @property
@@ -335,6 +415,11 @@ class TransportNetwork:
         )
 
 
+def _span(values) -> str:
+    """Minimum..maximum of coordinates, for a message."""
+    return f"{np.min(values):.3f}..{np.max(values):.3f}"
+
+
 def _snap_stops(graph: StreetGraph, stops: gpd.GeoDataFrame) -> Snapped:
     """Snap the stops to a graph, with one log line instead of a warning."""
     # Stops beyond the extract are expected (about 40% of EPTC's lie outside POA's OSM
@@ -350,16 +435,3 @@ def _snap_stops(graph: StreetGraph, stops: gpd.GeoDataFrame) -> Snapped:
         graph.mode,
     )
     return snapped
-
-
-def _atomic_pickle(obj, path: Path) -> None:
-    """Write to a temporary file in the same folder, then move it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump(obj, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

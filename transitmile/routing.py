@@ -12,18 +12,35 @@ points, chooses the engine (:func:`transitmile.engines.r5.choose_engine`), runs 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import logging
+import os
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
 from .conventions import R5PY_DEFAULTS
-from .engines.request import ENGINES, check_departure, check_engine, make_request
+from .distributed import check_client, chunk_size_for
+from .engines.request import (
+    ENGINES,
+    TravelTimeRequest,
+    check_departure,
+    check_engine,
+    make_request,
+)
+from .errors import RoutingError
 from .provenance import run_record
 from .streets import check_points as _check_layer
 
-__all__ = ["travel_time_matrix", "check_points", "ENGINES"]
+__all__ = [
+    "travel_time_matrix",
+    "write_travel_time_matrix",
+    "engine_for",
+    "check_points",
+    "ENGINES",
+]
 
 log = logging.getLogger("transitmile")
 
@@ -51,6 +68,8 @@ def travel_time_matrix(
     breakdown: bool = False,
     engine: str = "auto",
     progress: bool | None = None,
+    client=None,
+    chunk_size: int | None = None,
 ) -> pd.DataFrame:
     """Door-to-door travel times from every origin to every destination.
 
@@ -88,7 +107,14 @@ def travel_time_matrix(
         ``"auto"`` uses R5 where Java 21+ and an R5 jar are usable, else the
         embedded engine, and logs why.
     progress : bool, optional
-        Show a progress bar (default ``settings.progress``).
+        Show a progress bar (default ``settings.progress``; Dask's own with ``client``).
+    client : dask.distributed.Client, optional
+        Route the chunks of origins as tasks on this Dask cluster (embedded engine; see
+        :mod:`transitmile.distributed`). The frame is identical to the in-process one.
+        Needs ``pip install 'transitmile[dask]'``.
+    chunk_size : int, optional
+        Origins per chunk (per task with ``client``); default 256 in process, and on a
+        cluster about 4 chunks per worker thread. The result does not depend on it.
 
     Returns
     -------
@@ -116,13 +142,9 @@ def travel_time_matrix(
         # an embedded-only output: named only when asked, so R5 stays eligible otherwise
         **({"breakdown": True} if breakdown else {}),
     )
-    origins = check_points(origins, "origins")
-    destinations = origins if destinations is None else check_points(destinations, "destinations")
-    check_departure(request, network.date)
-
-    from .engines.r5 import choose_engine
-
-    chosen, reason = choose_engine(engine, network, request)
+    origins, destinations, client, chosen, reason = _prepare(
+        network, origins, destinations, request, engine, client
+    )
     if chosen == "r5py":
         from .engines.r5 import run_r5py
 
@@ -130,9 +152,159 @@ def travel_time_matrix(
     else:
         from .engines.embedded import run_embedded
 
-        frame = run_embedded(network, origins, destinations, request, progress=progress)
+        frame = run_embedded(
+            network, origins, destinations, request, progress=progress, client=client,
+            chunk_size=chunk_size_for(len(origins), client, chunk_size),
+        )  # fmt: skip
     frame.attrs.update(run_record(network, request, frame.attrs.get("engine", chosen), reason))
     return frame
+
+
+#: The keyword parameters write_travel_time_matrix passes on to travel_time_matrix.
+_MATRIX_OPTIONS = tuple(
+    name
+    for name, p in inspect.signature(travel_time_matrix).parameters.items()
+    if p.kind is inspect.Parameter.KEYWORD_ONLY
+)
+
+
+def write_travel_time_matrix(
+    network,
+    origins: gpd.GeoDataFrame,
+    destinations: gpd.GeoDataFrame | None = None,
+    *,
+    path: str | os.PathLike,
+    **options,
+) -> Path | str:
+    """Compute a travel time matrix and write it, as one file or as a folder of parts.
+
+    A folder (``path`` without a ``.csv``/``.parquet`` suffix, e.g. ``"ttm/"`` or
+    ``"s3://bucket/ttm"``) receives one Parquet part per chunk of origins, written by
+    whoever routed the chunk: a Dask worker with ``client=``, or this process one chunk
+    at a time. The matrix is never gathered, so it may be larger than memory. The
+    provenance goes to ``_provenance.json`` and the manifest ``_manifest.json`` is
+    written last (see :mod:`transitmile.partitioned`).
+
+    Parameters
+    ----------
+    network : TransportNetwork
+        Streets and transit for one service date.
+    origins, destinations : GeoDataFrame
+        As :func:`travel_time_matrix`.
+    path : str or os.PathLike
+        ``.csv`` or ``.parquet`` file (with a ``<name>.json`` sidecar), or a folder or
+        fsspec URL for a partitioned matrix. On a cluster, a folder every worker can
+        write to (a shared file system, or object storage by URL).
+    **options
+        The keyword parameters of :func:`travel_time_matrix` (``departure`` is
+        required; ``client``, ``chunk_size``, ``breakdown`` ...). A partitioned matrix
+        always runs the embedded engine; ``chunk_size`` origins make one part.
+
+    Returns
+    -------
+    pathlib.Path or str
+        The file or folder written (the URL as given for object storage).
+
+    Raises
+    ------
+    RoutingError
+        An unknown parameter, or any of :func:`travel_time_matrix`'s, before any work.
+    TransitmileError
+        If the folder holds files other than a matrix's.
+    """
+    unknown = sorted(set(options) - set(_MATRIX_OPTIONS))
+    if unknown:
+        raise RoutingError(
+            f"write_travel_time_matrix: unknown parameter {unknown[0]!r}; it takes "
+            f"travel_time_matrix's: {', '.join(_MATRIX_OPTIONS)}"
+        )
+    if "departure" not in options:
+        raise RoutingError("write_travel_time_matrix: parameter 'departure' is required")
+    if Path(os.fspath(path)).suffix.lower() in (".csv", ".parquet"):
+        from .io import write_table
+
+        return write_table(travel_time_matrix(network, origins, destinations, **options), path)
+    from .engines.embedded import engine_attrs, run_embedded
+    from .partitioned import MatrixFolder, PartWriter
+
+    engine, client = check_engine(options.pop("engine", "auto")), options.pop("client", None)
+    chunk_size, progress = options.pop("chunk_size", None), options.pop("progress", None)
+    breakdown = options.pop("breakdown", False)
+    request = make_request(**options, **({"breakdown": True} if breakdown else {}))
+    origins, destinations, client, _, reason = _prepare(
+        network, origins, destinations, request, engine, client, partitioned=True
+    )
+    folder = MatrixFolder(path)
+    folder.prepare()
+    writer = PartWriter(
+        folder.path,
+        pd.DataFrame({"id": origins["id"].array}),
+        pd.DataFrame({"id": destinations["id"].array}),
+        request.percentiles,
+        breakdown=bool(breakdown),
+    )
+    parts = run_embedded(
+        network, origins, destinations, request, progress=progress, client=client,
+        chunk_size=chunk_size_for(len(origins), client, chunk_size), writer=writer,
+    )  # fmt: skip
+    folder.finish(parts, {**engine_attrs(), **run_record(network, request, "embedded", reason)})
+    return folder.path if folder.url else Path(folder.path)
+
+
+def _prepare(network, origins, destinations, request, engine, client, partitioned=False):
+    """Check points, date and client, and choose the engine, before any work starts."""
+    origins = check_points(origins, "origins")
+    destinations = origins if destinations is None else check_points(destinations, "destinations")
+    check_departure(request, network.date)
+    client = check_client(client)
+    chosen, reason = engine_for(engine, network, request, client=client, partitioned=partitioned)
+    return origins, destinations, client, chosen, reason
+
+
+def engine_for(
+    engine: str, network, request: TravelTimeRequest, *, client=None, partitioned: bool = False
+) -> tuple[str, str]:
+    """Choose the engine and say why; Dask and partitioned output run the embedded one.
+
+    Parameters
+    ----------
+    engine : {"auto", "embedded", "r5py"}
+        The caller's choice.
+    network : TransportNetwork
+        The network to route on.
+    request : TravelTimeRequest
+        The validated request.
+    client : dask.distributed.Client, optional
+        A Dask client: the embedded engine's chunks run on it.
+    partitioned : bool
+        Output written chunk by chunk (also the embedded engine).
+
+    Returns
+    -------
+    name : str
+        ``"embedded"`` or ``"r5py"``.
+    reason : str
+        Why, for the run record.
+
+    Raises
+    ------
+    RoutingError
+        ``engine="r5py"`` with a client or partitioned output.
+    """
+    from .engines.r5 import choose_engine
+
+    if engine == "embedded" or (client is None and not partitioned):
+        return choose_engine(engine, network, request)
+    what = "parameter 'client'" if client is not None else "partitioned output"
+    if engine == "r5py":
+        raise RoutingError(
+            f"{what} runs the embedded engine's chunks; engine='r5py' cannot use it: pass "
+            "engine='embedded' (or 'auto')"
+            + (", or client=None" if client is not None else ", or a .parquet file")
+        )
+    if client is not None:
+        return "embedded", "client= given: the embedded engine's chunks run on the Dask cluster"
+    return "embedded", "partitioned output: each chunk of origins is written where it is routed"
 
 
 def check_points(points: Any, name: str) -> gpd.GeoDataFrame:

@@ -36,7 +36,7 @@ import yaml
 
 from . import settings
 from .data import file_sha256
-from .errors import StudyError, TransitmileError, show_value
+from .errors import RoutingError, StudyError, TransitmileError, show_value
 from .interventions import (
     INTERVENTION_TYPES,
     AccessLegs,
@@ -402,6 +402,7 @@ class _Settings:
     opportunities: str
     population: str
     engine: str
+    client: object = None  # a Dask client routes the matrices (not a parameter to record)
 
 
 def _first_mile_minutes(network, origins, settings_: _Settings, speed_walking: float):
@@ -457,7 +458,7 @@ def _jobs_within(network, origins, destinations, settings_: _Settings, speed_wal
         departure_time_window=settings_.window, speed_walking=speed_walking,
         speed_cycling=settings_.speed_cycling,
         max_time=dt.timedelta(minutes=settings_.cutoff_min + 1), engine=settings_.engine,
-        progress=False,
+        progress=False, client=settings_.client,
     )  # fmt: skip
     access = accessibility(
         ttm, destinations, opportunities=settings_.opportunities, measure="cumulative",
@@ -580,6 +581,7 @@ def compare_scenarios(
     population: str = "population",
     engine: str = "embedded",
     workdir: str | os.PathLike | None = None,
+    client=None,
 ) -> pd.DataFrame:
     """Measure every scenario with the baseline's access metrics, in minutes and money.
 
@@ -615,6 +617,9 @@ def compare_scenarios(
         a scenario has one (with ``"r5py"``, such a scenario fails in its row).
     workdir : path-like, optional
         Where scenario files are written (see :func:`scenario_network`).
+    client : dask.distributed.Client, optional
+        Route every network's matrix on this Dask cluster (embedded engine); the figures
+        are identical to the in-process ones. Needs ``pip install 'transitmile[dask]'``.
 
     Returns
     -------
@@ -634,10 +639,16 @@ def compare_scenarios(
         the street network (they carry no trips). ``attrs`` holds the economics (with sources),
         the parameters and each intervention's costs (``attrs["interventions"]``).
     """
+    from .distributed import check_client
     from .routing import check_points
 
     if engine == "auto" and any(s.access_services for s in scenarios):
         engine = "embedded"  # one engine for all: R5 has no access services
+    if check_client(client) is not None and engine == "r5py":
+        raise RoutingError(
+            "parameter 'client' runs the embedded engine's chunks; engine='r5py' cannot use "
+            "it: pass engine='embedded', or client=None"
+        )
     origins = check_points(origins, "origins")
     destinations = origins if destinations is None else check_points(destinations, "destinations")
     window_end = departure + departure_time_window
@@ -645,6 +656,7 @@ def compare_scenarios(
         departure, departure_time_window, start or departure.strftime("%H:%M"),
         end or window_end.strftime("%H:%M"), max_headway_min, threshold_min, speed_walking,
         speed_cycling, int(cutoff_min), first_mile_cap_min, opportunities, population, engine,
+        client,
     )  # fmt: skip
     base = _measure(baseline_network, origins, destinations, settings_, speed_walking)
     rows = [{"scenario": "baseline", "notes": "", "error": None, **base[1]}]
@@ -674,7 +686,11 @@ def compare_scenarios(
     table = pd.DataFrame(rows)
     table.attrs.update(
         economics=dataclasses.asdict(economics),
-        parameters={k: str(v) for k, v in dataclasses.asdict(settings_).items()},
+        parameters={
+            f.name: str(getattr(settings_, f.name))
+            for f in dataclasses.fields(settings_)
+            if f.name != "client"
+        },
         interventions=interventions,
         network=baseline_network.provenance,
     )

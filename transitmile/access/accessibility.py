@@ -348,6 +348,7 @@ def accessibility(
     departure=None,
     engine: str = "auto",
     progress: bool | None = None,
+    client=None,
     **routing,
 ) -> pd.DataFrame:
     """Compute an accessibility measure per origin, from a matrix or straight from a network.
@@ -381,6 +382,10 @@ def accessibility(
         With a network: as :func:`~transitmile.travel_time_matrix`.
     progress : bool, optional
         With a network: progress bar.
+    client : dask.distributed.Client, optional
+        With a network: route the chunks of origins on this Dask cluster (embedded
+        engine); each chunk is reduced here as it arrives, in origin order, so the result
+        is identical to the in-process one. Needs ``pip install 'transitmile[dask]'``.
     **routing
         With a network: any other parameter of
         :func:`~transitmile.travel_time_matrix` (``departure_time_window``,
@@ -403,6 +408,11 @@ def accessibility(
     """
     cutoff_values = _check_measure(measure, cutoffs, decay, percentile)
     if isinstance(travel_times, pd.DataFrame):
+        if client is not None:
+            raise AccessError(
+                "parameter 'client' routes on a Dask cluster; travel_times is already a "
+                "matrix: pass the TransportNetwork instead, or client=None"
+            )
         destinations = _check_destinations(destinations, opportunities)
         origin_ids = (
             pd.unique(travel_times["from_id"])
@@ -429,6 +439,7 @@ def accessibility(
         run, provenance = network_runner(
             network, origins, destinations, departure=departure, percentile=percentile,
             engine=engine, progress=progress, chunk_size=CHUNK_ORIGINS, routing=routing,
+            client=client,
         )  # fmt: skip
     people = None
     if measure == "2sfca":

@@ -26,8 +26,9 @@ def _itself(origin_ids, destination_ids) -> np.ndarray:
 
 
 def network_runner(
-    network, origins, destinations, *, departure, percentile, engine, progress, chunk_size, routing
-):
+    network, origins, destinations, *, departure, percentile, engine, progress, chunk_size, routing,
+    client=None,
+):  # fmt: skip
     """Prepare a pass over the network's origins, chunk by chunk.
 
     Parameters
@@ -48,6 +49,8 @@ def network_runner(
         Origins per chunk.
     routing : dict
         Other parameters of :func:`~transitmile.travel_time_matrix`.
+    client : dask.distributed.Client, optional
+        Route the chunks on this Dask cluster; they are reduced here, in origin order.
 
     Returns
     -------
@@ -75,9 +78,11 @@ def network_runner(
     check_engine(engine)
     request = make_request(departure=departure, percentiles=(percentile,), **routing)
     check_departure(request, network.date)
-    from ..engines.r5 import choose_engine
+    from ..distributed import check_client
+    from ..routing import engine_for
 
-    chosen, reason = choose_engine(engine, network, request)
+    client = check_client(client)
+    chosen, reason = engine_for(engine, network, request, client=client)
     itself = _itself(origins["id"].to_numpy(), destinations["id"].to_numpy())
 
     def deliver(consume, start, stop, minutes):
@@ -96,7 +101,7 @@ def network_runner(
             route_chunks(
                 network, origins, destinations, request,
                 lambda start, stop, minutes, _: deliver(consume, start, stop, minutes[:, :, 0]),
-                chunk_size=chunk_size, progress=progress,
+                chunk_size=chunk_size, progress=progress, client=client,
             )  # fmt: skip
 
     return run, {"routing": run_record(network, request, chosen, reason)}

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numba
 import numpy as np
 import pandas as pd
 
 from .. import settings
-from .._progress import progress_bar
 from ..conventions import R5PY_DEFAULTS
 from ..errors import RoutingError, show_value
 from ..provenance import package_version
@@ -42,8 +41,13 @@ from .timetable import Timetable
 __all__ = [
     "run_embedded",
     "route_chunks",
+    "engine_attrs",
     "TravelTimes",
     "RaptorChunk",
+    "OriginBlock",
+    "plan_chunks",
+    "chunk_for",
+    "breakdown_minutes",
     "compute_travel_times",
     "draw_phase_offsets",
     "run_chunk",
@@ -53,10 +57,10 @@ __all__ = [
 
 BREAKDOWN_PARTS = ("access", "waiting", "in_vehicle", "transfer", "egress")
 
-_MAX_TIME_S = int(R5PY_DEFAULTS.max_time.total_seconds())
-
 #: ``on_chunk(start, stop, minutes, breakdown)``: one routed chunk of origins.
 ChunkConsumer = Callable[[int, int, np.ndarray, "dict[str, np.ndarray] | None"], None]
+
+_MAX_TIME_S = int(R5PY_DEFAULTS.max_time.total_seconds())
 
 
 @dataclass
@@ -111,6 +115,64 @@ class RaptorChunk:
     block_offsets: np.ndarray  # int32 [n_minutes, draws per minute, n_blocks]
     breakdown: bool = False
     keep_iterations: bool = False
+
+
+@dataclass
+class OriginBlock:
+    """One chunk's own share of the work: a block of consecutive origins.
+
+    The rest of a chunk (timetable, transfers, egress, parameters) is the same for
+    every block and travels once per worker; a block travels with its task.
+
+    Attributes
+    ----------
+    number : int
+        Position of the block (0, 1, ...): the partition number of written output.
+    start, stop : int
+        The block's origins are rows ``start:stop`` of the run's origins.
+    access, direct : SparseTimes
+        Rows ``start:stop`` of the access (origin x stop) and direct (origin x
+        destination) tables, seconds.
+    """
+
+    number: int
+    start: int
+    stop: int
+    access: SparseTimes
+    direct: SparseTimes
+
+
+def chunk_for(template: RaptorChunk, block: OriginBlock) -> RaptorChunk:
+    """Make the chunk that routes ``block``'s origins, sharing the rest with ``template``.
+
+    Parameters
+    ----------
+    template : RaptorChunk
+        From :func:`plan_chunks` (no origins of its own).
+    block : OriginBlock
+        Which origins.
+
+    Returns
+    -------
+    RaptorChunk
+    """
+    return replace(template, access=block.access, direct=block.direct)
+
+
+def breakdown_minutes(parts_s: np.ndarray) -> dict[str, np.ndarray]:
+    """Name the rows of :func:`run_chunk`'s breakdown and turn seconds into minutes.
+
+    Parameters
+    ----------
+    parts_s : numpy.ndarray
+        float64 ``[5, n, n_dest]`` seconds in ``BREAKDOWN_PARTS`` order.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``[n, n_dest]`` minutes (seconds / 60, not floored) per part.
+    """
+    return {name: parts_s[q] / 60.0 for q, name in enumerate(BREAKDOWN_PARTS)}
 
 
 def draw_phase_offsets(
@@ -257,7 +319,7 @@ def _check_int(name: str, value, low: int) -> int:
     return int(value)
 
 
-def compute_travel_times(
+def plan_chunks(
     timetable: Timetable,
     transfers: SparseTimes | None,
     access: SparseTimes,
@@ -275,10 +337,8 @@ def compute_travel_times(
     breakdown: bool = False,
     keep_iterations: bool = False,
     chunk_size: int = 256,
-    progress: bool | None = None,
-    on_chunk: ChunkConsumer | None = None,
-) -> TravelTimes:
-    """Travel time percentiles by transit and walking between all origins and destinations.
+) -> tuple[RaptorChunk, list[OriginBlock]]:
+    """Check the inputs and cut the work into chunks of consecutive origins.
 
     Parameters
     ----------
@@ -319,17 +379,14 @@ def compute_travel_times(
         Also return every iteration's travel time (large; for diagnostics and tests).
     chunk_size : int
         Origins per chunk (the unit of work shipped to workers).
-    progress : bool, optional
-        Progress bar over chunks; ``None`` follows ``settings.progress``.
-    on_chunk : callable, optional
-        ``on_chunk(start, stop, minutes, breakdown)`` receives each chunk of origins as
-        it is routed (``minutes[stop - start, n_dest, n_pct]``, ``breakdown`` a dict of
-        minutes by part or None), and the result holds no matrix (``minutes`` is None):
-        how an accessibility measure reduces a metro-sized run chunk by chunk.
 
     Returns
     -------
-    TravelTimes
+    template : RaptorChunk
+        What every chunk shares (timetable, transfers, egress, parameters, Monte Carlo
+        offsets), with no origins: shipped once to each worker.
+    blocks : list of OriginBlock
+        Each chunk's origins: ``chunk_for(template, block)`` is the chunk to run.
     """
     n_stops = timetable.n_stops
     departure_s = _check_int("departure_s", departure_s, 0)
@@ -372,46 +429,98 @@ def compute_travel_times(
         "direct", empty_sparse_times(n_orig, n_dest) if direct is None else direct, (n_orig, n_dest)
     )
     offsets = draw_phase_offsets(timetable, n_minutes, monte_carlo_draws, seed)
+    template = RaptorChunk(
+        timetable=timetable,
+        transfers=transfers,
+        access=_slice_rows(access, 0, 0),
+        egress=egress,
+        egress_by_destination=egress_by_destination,
+        direct=_slice_rows(direct, 0, 0),
+        departure_s=departure_s,
+        n_minutes=n_minutes,
+        percentiles=pcts,
+        max_time_s=max_time_s,
+        max_rides=max_rides,
+        board_slack_s=board_slack_s,
+        block_offsets=offsets,
+        breakdown=breakdown,
+        keep_iterations=keep_iterations,
+    )
+    blocks = [
+        OriginBlock(
+            number=k,
+            start=start,
+            stop=min(start + chunk_size, n_orig),
+            access=_slice_rows(access, start, min(start + chunk_size, n_orig)),
+            direct=_slice_rows(direct, start, min(start + chunk_size, n_orig)),
+        )
+        for k, start in enumerate(range(0, n_orig, chunk_size))
+    ]
+    return template, blocks
 
+
+def compute_travel_times(
+    timetable: Timetable,
+    transfers: SparseTimes | None,
+    access: SparseTimes,
+    egress: SparseTimes,
+    direct: SparseTimes | None,
+    *,
+    client=None,
+    progress: bool | None = None,
+    on_chunk: ChunkConsumer | None = None,
+    **options,
+) -> TravelTimes:
+    """Travel time percentiles by transit and walking between all origins and destinations.
+
+    Parameters
+    ----------
+    timetable, transfers, access, egress, direct
+        As :func:`plan_chunks`.
+    client : dask.distributed.Client, optional
+        Run the chunks as tasks on this Dask cluster (see :mod:`transitmile.distributed`);
+        ``None`` runs them here, one after the other. The result is the same.
+    progress : bool, optional
+        Progress bar over chunks; ``None`` follows ``settings.progress``.
+    on_chunk : callable, optional
+        ``on_chunk(start, stop, minutes, breakdown)`` receives each chunk of origins, in
+        origin order (``minutes[stop - start, n_dest, n_pct]``, ``breakdown`` a dict of
+        minutes by part or None), and the result holds no matrix (``minutes`` is None):
+        how an accessibility measure reduces a metro-sized run chunk by chunk.
+    **options
+        ``departure_s``, ``n_minutes`` and the other keyword parameters of
+        :func:`plan_chunks`.
+
+    Returns
+    -------
+    TravelTimes
+    """
+    from ..distributed import run_blocks
+
+    template, blocks = plan_chunks(timetable, transfers, access, egress, direct, **options)
+    n_orig, n_dest = sum(b.stop - b.start for b in blocks), template.egress.shape[1]
+    pcts = template.percentiles
     keep = on_chunk is None
     minutes = np.full((n_orig, n_dest, len(pcts)), np.nan) if keep else None
     parts = (
         {k: np.full((n_orig, n_dest), np.nan) for k in BREAKDOWN_PARTS}
-        if breakdown and keep
+        if template.breakdown and keep
         else None
     )
-    n_iter = n_minutes * offsets.shape[1]
-    iterations = np.empty((n_orig, n_iter, n_dest), np.int32) if keep_iterations else None
-    starts = range(0, n_orig, chunk_size)
-    for start in progress_bar(starts, progress=progress, desc="routing", unit="chunk"):
-        stop = min(start + chunk_size, n_orig)
-        chunk = RaptorChunk(
-            timetable=timetable,
-            transfers=transfers,
-            access=_slice_rows(access, start, stop),
-            egress=egress,
-            egress_by_destination=egress_by_destination,
-            direct=_slice_rows(direct, start, stop),
-            departure_s=departure_s,
-            n_minutes=n_minutes,
-            percentiles=pcts,
-            max_time_s=max_time_s,
-            max_rides=max_rides,
-            board_slack_s=board_slack_s,
-            block_offsets=offsets,
-            breakdown=breakdown,
-            keep_iterations=keep_iterations,
-        )
-        out, chunk_parts, chunk_iterations = run_chunk(chunk)
-        if chunk_parts is not None:
-            chunk_parts = {name: chunk_parts[q] / 60.0 for q, name in enumerate(BREAKDOWN_PARTS)}
+    n_iter = template.n_minutes * template.block_offsets.shape[1]
+    iterations = np.empty((n_orig, n_iter, n_dest), np.int32) if template.keep_iterations else None
+    for block, (out, chunk_parts, chunk_iterations) in run_blocks(
+        template, blocks, client=client, progress=progress, ordered=not keep
+    ):
+        start, stop = block.start, block.stop
+        chunk_parts = None if chunk_parts is None else breakdown_minutes(chunk_parts)
         if not keep:
             on_chunk(start, stop, out, chunk_parts)
             continue
         minutes[start:stop] = out
         if parts is not None:
-            for name in BREAKDOWN_PARTS:
-                parts[name][start:stop] = chunk_parts[name]
+            for name, values in chunk_parts.items():
+                parts[name][start:stop] = values
         if iterations is not None:
             iterations[start:stop] = chunk_iterations
     return TravelTimes(
@@ -501,8 +610,16 @@ def stop_arrival_times(
 
 
 def run_embedded(
-    network, origins, destinations, request: TravelTimeRequest, *, progress: bool | None = None
-) -> pd.DataFrame:
+    network,
+    origins,
+    destinations,
+    request: TravelTimeRequest,
+    *,
+    progress: bool | None = None,
+    client=None,
+    chunk_size: int = 256,
+    writer=None,
+) -> pd.DataFrame | list[dict]:
     """Route a request with the embedded engine: street tables, then transit in RAPTOR.
 
     Parameters
@@ -515,20 +632,29 @@ def run_embedded(
         The validated request.
     progress : bool, optional
         Progress bars (default ``settings.progress``).
+    client : dask.distributed.Client, optional
+        Run the chunks of origins on this Dask cluster (:mod:`transitmile.distributed`).
+    chunk_size : int
+        Origins per chunk.
+    writer : transitmile.partitioned.PartWriter, optional
+        Write each chunk's rows where the chunk is routed instead of returning a frame.
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame or list of dict
         r5py's columns (see :func:`~transitmile.engines.frame.result_frame`), with
-        ``attrs["engine"] == "embedded"`` and ``attrs["engine_version"]``.
+        ``attrs["engine"] == "embedded"`` and ``attrs["engine_version"]``; with a
+        ``writer``, the parts written (:class:`~transitmile.partitioned.PartWriter`).
     """
-    minutes, parts = _route(network, origins, destinations, request, progress)
+    route = _route(
+        network, origins, destinations, request, progress, client=client,
+        chunk_size=chunk_size, writer=writer,
+    )  # fmt: skip
+    if writer is not None:
+        return route
+    minutes, parts = route
     frame = result_frame(origins, destinations, minutes, request.percentiles, parts)
-    frame.attrs["engine"] = "embedded"
-    frame.attrs["engine_version"] = (
-        f"transitmile {package_version('transitmile')} embedded range RAPTOR; "
-        f"numba {package_version('numba')}"
-    )
+    frame.attrs.update(engine_attrs())
     return frame
 
 
@@ -541,6 +667,7 @@ def route_chunks(
     *,
     chunk_size: int = 256,
     progress: bool | None = None,
+    client=None,
 ) -> None:
     """Route a request chunk of origins by chunk, never holding the whole matrix.
 
@@ -563,10 +690,14 @@ def route_chunks(
         Origins per chunk.
     progress : bool, optional
         Progress bars.
+    client : dask.distributed.Client, optional
+        Route the chunks on this Dask cluster; they still reach ``on_chunk`` here, one
+        at a time and in origin order, so a reduction gives the in-process result.
     """
     minutes, parts = _route(
-        network, origins, destinations, request, progress, on_chunk=on_chunk, chunk_size=chunk_size
-    )
+        network, origins, destinations, request, progress, client=client,
+        chunk_size=chunk_size, on_chunk=on_chunk,
+    )  # fmt: skip
     if minutes is None:
         return
     for start in range(0, len(origins), chunk_size):  # street-only requests: dense anyway
@@ -575,33 +706,58 @@ def route_chunks(
         on_chunk(start, stop, minutes[start:stop], chunk_parts)
 
 
-def _route(network, origins, destinations, request, progress, on_chunk=None, chunk_size=256):
-    """Minutes and breakdown of a request (both None when ``on_chunk`` took the chunks)."""
+def _route(network, origins, destinations, request, progress, *, client=None, chunk_size=256,
+           on_chunk=None, writer=None):  # fmt: skip
+    """Minutes and breakdown of a request (None, None when ``on_chunk`` took the chunks).
+
+    With a ``writer``, the parts it wrote instead.
+    """
+    from ..distributed import run_blocks
+
     access, direct, egress = street_legs(network, origins, destinations, request, progress)
     if not request.uses_transit:
-        return _street_only_minutes(direct, request)
+        minutes, parts = _street_only_minutes(direct, request)
+        return (minutes, parts) if writer is None else writer.write_all(minutes, parts, chunk_size)
     transfers = network.transfer_seconds(
         request.speed_walking, min(settings.max_transfer_time_s, request.max_time_walking_s)
     )
+    tables = (network.timetable, transfers, access, egress, direct)
+    options = {
+        "departure_s": request.departure_seconds,
+        "n_minutes": request.n_departure_minutes,
+        "percentiles": request.percentiles,
+        "max_time_s": request.max_time_s,
+        "max_rides": request.max_public_transport_rides,
+        "board_slack_s": request.min_transfer_time_s,
+        "seed": settings.random_seed,
+        "breakdown": request.options.get("breakdown", False),
+        "chunk_size": chunk_size,
+    }
+    if writer is not None:
+        template, blocks = plan_chunks(*tables, **options)
+        run = run_blocks(template, blocks, sink=writer, client=client, progress=progress)
+        return [part for _, part in run]
     result = compute_travel_times(
-        network.timetable,
-        transfers,
-        access,
-        egress,
-        direct,
-        departure_s=request.departure_seconds,
-        n_minutes=request.n_departure_minutes,
-        percentiles=request.percentiles,
-        max_time_s=request.max_time_s,
-        max_rides=request.max_public_transport_rides,
-        board_slack_s=request.min_transfer_time_s,
-        seed=settings.random_seed,
-        breakdown=request.options.get("breakdown", False),
-        chunk_size=chunk_size,
-        progress=progress,
-        on_chunk=on_chunk,
+        *tables, client=client, progress=progress, on_chunk=on_chunk, **options
     )
     return result.minutes, result.breakdown
+
+
+def engine_attrs() -> dict[str, str]:
+    """Name the embedded engine and its version, as a result's ``attrs`` record them.
+
+    Returns
+    -------
+    dict
+        ``engine`` and ``engine_version``.
+    """
+    return {
+        "engine": "embedded",
+        "engine_version": (
+            f"transitmile {package_version('transitmile')} embedded range RAPTOR; "
+            f"numba {package_version('numba')}"
+        ),
+    }
 
 
 def _street_only_minutes(direct: SparseTimes, request: TravelTimeRequest):

@@ -96,6 +96,15 @@ class TravelTimeRequest:
         return out
 
 
+def _minutes_text(value: Any) -> str:
+    """Format a duration for a message in minutes, as planners give them (``-5 min``)."""
+    if isinstance(value, dt.timedelta):
+        return f"{value.total_seconds() / 60:g} min"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:g} min"
+    return show_value(value)
+
+
 def _seconds(name: str, value: Any, *, allow_none: bool = False) -> int | None:
     """Whole seconds of a duration parameter (timedelta, or minutes as a number)."""
     if value is None and allow_none:
@@ -109,8 +118,10 @@ def _seconds(name: str, value: Any, *, allow_none: bool = False) -> int | None:
             f"parameter {name!r} must be a datetime.timedelta (or minutes as a number), "
             f"got {show_value(value)}"
         )
-    if seconds <= 0:
-        raise RoutingError(f"parameter {name!r} must be positive, got {show_value(value)}")
+    if not 0 < seconds < float("inf"):
+        raise RoutingError(
+            f"parameter {name!r} must be a positive, finite duration, got {_minutes_text(value)}"
+        )
     return int(round(seconds))
 
 
@@ -203,10 +214,17 @@ def make_request(
         raise RoutingError(
             f"parameter 'departure' must be a datetime.datetime, got {show_value(departure)}"
         )
+    if departure.utcoffset() is not None:
+        raise RoutingError(
+            f"parameter 'departure' {departure.isoformat()} has a UTC offset; give the feed's "
+            "local time without one (convert with departure.astimezone(ZoneInfo(<the feed's "
+            "agency_timezone>)).replace(tzinfo=None))"
+        )
     window = _seconds("departure_time_window", departure_time_window)
     if window < 60:
         raise RoutingError(
-            f"parameter 'departure_time_window' must be at least one minute, got {show_value(departure_time_window)}"
+            "parameter 'departure_time_window' must be at least one minute, got "
+            f"{_minutes_text(departure_time_window)}"
         )
     if isinstance(percentiles, (int, float)):
         percentiles = (percentiles,)

@@ -68,6 +68,7 @@ def street_legs(
         raise RoutingError(
             f"none of the {len(origins)} origins lies within {settings.snap_radius_m:.0f} m of the "
             f"street network of {network.osm_pbf.name}; e.g. id {show_value(origins['id'].iloc[0])}"
+            f"{network.swapped_hint(origins)}"
         )
     tables: dict[str, list[SparseTimes]] = {"access": [], "direct": [], "egress": []}
     for mode in sorted(modes):

@@ -352,6 +352,7 @@ def _trips(
     where, file = f"{name}/trips.txt", "trips.txt"
     _require_columns(table, ["route_id", "service_id", "trip_id"], where)
     table, repeated = dedupe(table, "trip_id", notices, file, where)
+    table = table.reset_index(drop=True)  # labels = positions in on_date, through the drops
     on_date = _isin(table["service_id"], date_services)
 
     def drop(bad: np.ndarray, code: str, message: str) -> pd.DataFrame:
@@ -424,6 +425,8 @@ def _routes(
     _require_columns(routes, ["route_id", "route_type"], where)
     routes, repeated = dedupe(routes, "route_id", notices, file, where)
     route_type, text = _numbers(routes, "route_type")
+    infinite = route_type.notna() & ~np.isfinite(route_type)  # "inf" is a number to pandas
+    text, route_type = text | infinite, route_type.where(~infinite)
     duplicated = _isin(routes["route_id"], repeated)
     checks = (
         ("duplicate_key", duplicated, "duplicate route_id"),

@@ -78,6 +78,7 @@ def _trip_counts(raw: ptg.gtfs.Feed, name: str) -> pd.Series:
     """Trips (rows of trips.txt) running on each date, indexed by date."""
     _require_columns(raw.trips, ["trip_id", "service_id"], f"{name}/trips.txt")
     days = _service_days(raw, name)
+    _require_columns(raw.trips, ["trip_id", "route_id", "service_id"], f"{name}/trips.txt")
     per_service = raw.trips.groupby("service_id").size().rename("trips")
     counts = days.join(per_service, on="service_id").fillna({"trips": 0})
     return counts.groupby("date")["trips"].sum().astype("int64")

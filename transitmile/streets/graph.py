@@ -59,8 +59,9 @@ class StreetGraph:
 
     Notes
     -----
-    Plain dataclass of numpy arrays, a CSR matrix and a GeoDataFrame: it pickles as is
-    (shapely geometries pickle as WKB), which is how a TransportNetwork caches it.
+    Plain dataclass of numpy arrays, a CSR matrix and a GeoDataFrame, which is what lets
+    :mod:`transitmile.cache` store it as data (arrays, Parquet, coordinates) for a
+    TransportNetwork, never as pickle.
     """
 
     mode: str
