@@ -22,6 +22,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -226,19 +227,23 @@ def run_chunk(chunk: RaptorChunk) -> tuple[np.ndarray, np.ndarray | None, np.nda
     transit = kernel_transit(tt, chunk.transfers)
     access, direct = kernel_table(chunk.access), kernel_table(chunk.direct)
     egress_t = kernel_table(egress_t)
-    minutes = raptor.range_raptor_chunk(
-        origins, chunk.departure_s, chunk.n_minutes, chunk.max_rides, chunk.board_slack_s,
-        chunk.max_time_s, chunk.percentiles, chunk.block_offsets, n_dest, transit, access,
-        kernel_table(egress), egress_t, direct, median_iteration, chunk.keep_iterations,
-        iterations,
-    )  # fmt: skip
+    # Origins differ widely in work (a central one reaches far more stops per minute):
+    # hand them to the threads one at a time, not as one static block per thread.
+    with numba.parallel_chunksize(1):
+        minutes = raptor.range_raptor_chunk(
+            origins, chunk.departure_s, chunk.n_minutes, chunk.max_rides, chunk.board_slack_s,
+            chunk.max_time_s, chunk.percentiles, chunk.block_offsets, n_dest, transit, access,
+            kernel_table(egress), egress_t, direct, median_iteration, chunk.keep_iterations,
+            iterations,
+        )  # fmt: skip
     parts = None
     if chunk.breakdown:
-        parts = raptor.breakdown_chunk_kernel(
-            origins, chunk.departure_s, chunk.n_minutes, chunk.max_rides, chunk.board_slack_s,
-            chunk.max_time_s, chunk.block_offsets, n_dest, transit, access, egress_t, direct,
-            median_iteration,
-        )  # fmt: skip
+        with numba.parallel_chunksize(1):
+            parts = raptor.breakdown_chunk_kernel(
+                origins, chunk.departure_s, chunk.n_minutes, chunk.max_rides,
+                chunk.board_slack_s, chunk.max_time_s, chunk.block_offsets, n_dest, transit,
+                access, egress_t, direct, median_iteration,
+            )  # fmt: skip
     if chunk.keep_iterations:
         iterations[iterations == raptor.UNREACHED] = -1
         return minutes, parts, iterations

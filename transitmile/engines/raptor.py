@@ -363,12 +363,13 @@ def _propagate_egress(n_egress, scratch, tau_ride, egress, egress_t, direct, t0,
     n_stops = tau_ride.shape[1]
     _clear_egress(n_egress, scratch)
     if 4 * n_egress < n_stops:
+        bound = _useful_arrival_bound(egress_t.ptr, dest_arrival, direct, t0, latest)
         for e in range(n_egress):
             s = egress_list[e]
             t_stop = tau_ride[max_rides, s]
             for j in range(egress.ptr[s], egress.ptr[s + 1]):
                 t_arr = t_stop + egress.s[j]
-                if t_arr >= latest:
+                if t_arr >= bound:
                     break
                 if t_arr < dest_arrival[egress.to[j]]:
                     dest_arrival[egress.to[j]] = t_arr
@@ -395,6 +396,26 @@ def _propagate_egress(n_egress, scratch, tau_ride, egress, egress_t, direct, t0,
             j = stop
         if best < cap:
             dest_arrival[dst] = best
+
+
+@njit(cache=True)
+def _useful_arrival_bound(egress_t_ptr, dest_arrival, direct, t0, latest):
+    """Latest arrival at a destination that can still change a travel time (seconds).
+
+    The largest, over the destinations that some stop reaches on foot, of the best known
+    arrival, the cutoff ``latest`` and walking door to door. An arrival at or after it
+    is no better than one of these at every destination, in this minute and in every
+    earlier one (they start earlier, and walking's arrival moves with them), so a
+    sorted egress row can stop there: the same cut as the pull's, for all rows at once.
+    """
+    bound = t0
+    for dst in range(len(dest_arrival)):
+        if egress_t_ptr[dst + 1] > egress_t_ptr[dst]:
+            cap = min(dest_arrival[dst], latest)
+            if direct[dst] < UNREACHED:
+                cap = min(cap, t0 + direct[dst])
+            bound = max(bound, cap)
+    return bound
 
 
 @njit(cache=True)
