@@ -57,9 +57,9 @@ class EngineUnavailableError(TransitmileError):
 class StudyError(TransitmileError):
     """A study YAML file or a batch run is misconfigured.
 
-    Raised by ``transitmile.study`` (the study YAML and batch runs, arriving with issue 12;
-    see docs/design.md). Nothing raises it yet; the name is exported now so that notebooks
-    and the CLI can catch it from the start.
+    Raised by ``transitmile.study`` (the study YAML's top-level keys, batch runs) and by
+    ``transitmile.scenarios`` (its ``economics`` and ``scenarios`` sections), always
+    naming the field and the value at fault (see docs/design.md).
     """
 
 
