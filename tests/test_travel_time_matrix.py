@@ -423,3 +423,34 @@ def test_access_service_mistakes_are_named(town):
     served = with_services(town, HandMadeDocks(access_s=120, shape_error=True))
     with pytest.raises(RoutingError, match=r"'hand-made docks access' has shape \(1, 3\)"):
         ttm(served)
+
+
+def test_egress_walk_is_capped_as_r5_builds_its_egress_tables(town, monkeypatch):
+    # B -> D is 500 m. R5 walks at most TransitLayer.WALK_DISTANCE_LIMIT_METERS (2,000 m)
+    # from the last stop; with the cap at 500 m the walk is kept (28 min, as above), at
+    # 499 m it is cut and D is only reachable on foot: 6,000 m at 1 m/s = 100 min.
+    assert settings.egress_walk_limit_m == 2000.0
+    one = {"departure_time_window": dt.timedelta(minutes=1)}
+    monkeypatch.setattr(settings, "egress_walk_limit_m", 500.0)
+    assert ttm(town, **one)["travel_time"].tolist() == [28.0]
+    monkeypatch.setattr(settings, "egress_walk_limit_m", 499.0)
+    capped = ttm(town, **one)
+    assert capped["travel_time"].tolist() == [100.0]
+    assert capped.attrs["settings"]["egress_walk_limit_m"] == 499.0
+    # no cap: the request's max_time_walking decides alone
+    monkeypatch.setattr(settings, "egress_walk_limit_m", None)
+    assert ttm(town, **one)["travel_time"].tolist() == [28.0]
+    assert ttm(town, max_time_walking=dt.timedelta(seconds=499), **one)["travel_time"].isna().all()
+
+
+def test_egress_limit_is_the_cap_at_the_request_speed():
+    from transitmile.engines.request import TravelTimeRequest
+    from transitmile.engines.street_legs import egress_limit_s
+
+    r5py = TravelTimeRequest(EIGHT)
+    assert egress_limit_s(r5py, "WALK") == 2000  # 2,000 m at 3.6 km/h = 1 m/s
+    assert egress_limit_s(r5py, "BICYCLE") == 1500  # 5,000 m at 12 km/h
+    fast = TravelTimeRequest(EIGHT, speed_walking=5.0)
+    assert egress_limit_s(fast, "WALK") == 1440  # 2,000 m at 1.389 m/s
+    short = TravelTimeRequest(EIGHT, max_time_walking_s=1200)
+    assert egress_limit_s(short, "WALK") == 1200  # the request's own limit is shorter

@@ -10,7 +10,9 @@ import datetime as dt
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-__all__ = ["package_version", "run_record"]
+from . import settings
+
+__all__ = ["model_settings", "package_version", "run_record"]
 
 #: Packages whose versions a run record lists.
 RECORDED_PACKAGES = ("numba", "numpy", "pandas", "partridge", "osmium", "r5py")
@@ -35,6 +37,22 @@ def package_version(package: str) -> str | None:
         return None
 
 
+def model_settings() -> dict[str, Any]:
+    """Read the :mod:`transitmile.settings` that shape the embedded engine's results.
+
+    Returns
+    -------
+    dict
+        Egress caps (metres), transfer limit and boarding slack (seconds), snap radius
+        (metres) and the Monte Carlo seed, as they were when the run started.
+    """
+    names = (
+        "egress_walk_limit_m", "egress_bike_limit_m", "max_transfer_time_s",
+        "min_transfer_time_s", "snap_radius_m", "random_seed",
+    )  # fmt: skip
+    return {name: getattr(settings, name) for name in names}
+
+
 def run_record(network: Any, request: Any, engine: str, reason: str) -> dict[str, Any]:
     """Record one routing run.
 
@@ -53,7 +71,7 @@ def run_record(network: Any, request: Any, engine: str, reason: str) -> dict[str
     -------
     dict
         ``engine, engine_reason, transitmile_version, versions, request, network,
-        computed_at`` (UTC, ISO 8601).
+        settings`` (:func:`model_settings`) ``, computed_at`` (UTC, ISO 8601).
     """
     return {
         "engine": engine,
@@ -62,5 +80,6 @@ def run_record(network: Any, request: Any, engine: str, reason: str) -> dict[str
         "versions": {p: package_version(p) for p in RECORDED_PACKAGES},
         "request": request.as_dict(),
         "network": network.provenance,
+        "settings": model_settings(),
         "computed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }

@@ -33,6 +33,13 @@ random_seed: int = 20190513
 #: Radius within which points are snapped to the street network, metres (R5's default).
 snap_radius_m: float = 1600.0
 
+#: Longest walk from the last stop to a destination, metres: R5 builds its walking egress
+#: tables only this far (``TransitLayer.WALK_DISTANCE_LIMIT_METERS``, 2,000 m, read by
+#: ``EgressCostTable``), whatever the request's walking time. ``None``: no cap beyond the
+#: request's ``max_time_walking``.
+egress_walk_limit_m: float | None = 2000.0
+#: The same for cycling egress (R5's ``EgressCostTable.BICYCLE_DISTANCE_LINKING_LIMIT_METERS``).
+egress_bike_limit_m: float | None = 5000.0
 #: Walking transfers between stops are searched up to this time, seconds.
 max_transfer_time_s: int = 20 * 60
 

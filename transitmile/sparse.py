@@ -87,6 +87,25 @@ class SparseTimes:
         indptr = indptr_from_rows(self.indices, n_cols)
         return SparseTimes(indptr, rows[order], self.seconds[order], (n_cols, n_rows))
 
+    def within(self, max_s: int) -> SparseTimes:
+        """Keep the pairs of at most ``max_s`` seconds (the same object if all are kept).
+
+        Parameters
+        ----------
+        max_s : int
+            Longest time kept, seconds.
+
+        Returns
+        -------
+        SparseTimes
+            Same shape, fewer pairs.
+        """
+        keep = self.seconds <= max_s
+        if keep.all():
+            return self
+        indptr = indptr_from_rows(self.rows[keep], self.shape[0])
+        return SparseTimes(indptr, self.indices[keep], self.seconds[keep], self.shape)
+
     def to_frame(self, from_ids=None, to_ids=None) -> pd.DataFrame:
         """Long table ``from_id, to_id, seconds`` of the reachable pairs.
 

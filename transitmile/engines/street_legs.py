@@ -19,7 +19,7 @@ from ..streets import Snapped, snap_points, street_travel_times, street_travel_t
 from .access import with_access_services, with_direct_services
 from .request import TravelTimeRequest
 
-__all__ = ["street_legs"]
+__all__ = ["egress_limit_s", "street_legs"]
 
 
 def street_legs(
@@ -105,14 +105,46 @@ def _mode_tables(network, request, mode, origins: Snapped, destinations: Snapped
         found = dict(zip(targets, many, strict=True))
     out = list(found.items())
     if request.uses_transit and mode in request.egress_modes:
+        egress_limit = egress_limit_s(request, mode)
         if mode == WALK and same and "access" in found:
-            out.append(("egress", found["access"].T))
+            out.append(("egress", found["access"].T.within(egress_limit)))
         else:
             egress = street_travel_times(
-                graph, stops, destinations, speed, limit, progress=progress
+                graph, stops, destinations, speed, egress_limit, progress=progress
             )
             out.append(("egress", egress))
     return out
+
+
+def egress_limit_s(request: TravelTimeRequest, mode: str) -> int:
+    """Longest egress leg of ``mode`` from the last stop, seconds.
+
+    The request's leg limit (``max_time_walking`` / ``max_time_cycling``, at most
+    ``max_time``), capped where R5 stops its egress tables: ``settings.egress_walk_limit_m``
+    (R5's ``TransitLayer.WALK_DISTANCE_LIMIT_METERS``, 2,000 m) or
+    ``settings.egress_bike_limit_m`` (``EgressCostTable.BICYCLE_DISTANCE_LINKING_LIMIT_METERS``,
+    5,000 m) at the request's speed. R5 caps the walk from the stop to the street corners
+    and adds the last stretch to the point; transitmile caps the whole leg, so a
+    destination at most one street segment beyond the cap is cut here and kept by R5.
+
+    Parameters
+    ----------
+    request : TravelTimeRequest
+        Speeds and limits.
+    mode : str
+        ``"WALK"`` or ``"BICYCLE"``.
+
+    Returns
+    -------
+    int
+        Seconds.
+    """
+    limit = request.leg_limit_s(mode)
+    cap_m = settings.egress_walk_limit_m if mode == WALK else settings.egress_bike_limit_m
+    if cap_m is None:
+        return limit
+    metres_per_s = request.speed_kmh(mode) / 3.6
+    return min(limit, int(round(cap_m / metres_per_s)))
 
 
 def _snap(network, points: gpd.GeoDataFrame, mode: str) -> Snapped:
