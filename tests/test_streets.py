@@ -23,7 +23,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from transitmile.data import fetch_dataset, fetch_file
 from transitmile.errors import NetworkError, RoutingError
-from transitmile.streets.search import shortest_metres
+from transitmile.sparse import sparse_times_from_dense, stack_rows
 from transitmile.streets import (
     Snapped,
     SparseTimes,
@@ -34,6 +34,7 @@ from transitmile.streets import (
     street_travel_times,
     way_access,
 )
+from transitmile.streets.search import shortest_metres
 
 from .osm_builder import UTM, X0, points, write_osm
 
@@ -339,6 +340,20 @@ def test_sparse_times_to_dense_and_frame():
         {"from_id": "a", "to_id": "z", "seconds": 90},
         {"from_id": "c", "to_id": "y", "seconds": 30},
     ]
+
+
+def test_stack_rows_undoes_slicing_rows():
+    dense = np.array([[0, -1, 90], [-1, -1, -1], [-1, 30, -1], [5, 6, -1]], float)
+    dense[dense < 0] = np.inf
+    whole = sparse_times_from_dense(dense)
+    blocks = [sparse_times_from_dense(dense[a:b]) for a, b in [(0, 1), (1, 3), (3, 3), (3, 4)]]
+    stacked = stack_rows(blocks, 3)
+    assert stacked.shape == (4, 3)
+    for name in ("indptr", "indices", "seconds"):
+        np.testing.assert_array_equal(getattr(stacked, name), getattr(whole, name))
+    assert stack_rows([whole], 3) is whole and stack_rows([], 3).shape == (0, 3)
+    with pytest.raises(RoutingError, match=r"shape \(4, 3\) into 2 columns"):
+        stack_rows([whole], 2)
 
 
 def test_graph_pickles(walk_graph):
