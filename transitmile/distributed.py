@@ -13,7 +13,9 @@ On a cluster the blocks are usually :class:`~transitmile.engines.embedded.BlockS
 the street plan (snapped points and the street graphs,
 :class:`~transitmile.engines.street_legs.StreetPlan`) is scattered with the template
 and each task computes its own origins' access and direct rows before routing them,
-so the client never runs the origins' street searches.
+so the client never runs the origins' street searches. A network with access
+services is the exception: the services need the network, so the client computes
+every street table and each task carries its block's rows, as in process.
 A worker that dies loses only the tasks it held; the scheduler runs them again
 elsewhere. Every block's result depends only on the template and the block, never on
 which worker ran it or how the origins were cut into blocks: the Monte Carlo offsets

@@ -728,7 +728,9 @@ def run_embedded(
     progress : bool, optional
         Progress bars (default ``settings.progress``).
     client : dask.distributed.Client, optional
-        Run the chunks of origins on this Dask cluster (:mod:`transitmile.distributed`).
+        Run the chunks of origins on this Dask cluster (:mod:`transitmile.distributed`),
+        each task computing its origins' access and direct rows; without access
+        services only snapping and egress run here (with them, every street table).
     chunk_size : int
         Origins per chunk.
     writer : transitmile.partitioned.PartWriter, optional
