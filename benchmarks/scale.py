@@ -19,7 +19,7 @@ share of its parent's jobs, as of its population). Then the arithmetic predictin
 resolution-9 cells (matrix only).
 
 Usage: python benchmarks/scale.py [--origins N] [--window MIN] [--configs 0,1,2]
-``--origins`` takes every k-th resolution-10 cell (default: all); ``--window`` is the
+``--origins`` takes that many resolution-10 cells, evenly spread (default: all); ``--window`` is the
 departure window in minutes (default 10, r5py's default). On a shared 2-core machine
 use reduced sizes.
 """
@@ -64,6 +64,15 @@ def res10_cells(data):
     )
 
 
+def spread(n: int, count: int):
+    """Positions of ``count`` of ``n`` cells, evenly spread over the catalog's order (all if 0)."""
+    import numpy as np
+
+    if not count or count >= n:
+        return np.arange(n)
+    return np.unique(np.round(np.linspace(0, n - 1, count)).astype(int))
+
+
 def peak_mb() -> float:
     """Peak resident memory of this process, MB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -74,7 +83,7 @@ def cpu_s() -> float:
     return time.process_time()
 
 
-def run_one(config: int, stride: int, window: int, destinations: str, access: bool = True) -> dict:
+def run_one(config: int, count: int, window: int, destinations: str, access: bool = True) -> dict:
     """One configuration in this process: 0 = in process, k = LocalCluster of k workers."""
     if config:  # one core per worker; in process, numba's threads use every core
         os.environ["NUMBA_NUM_THREADS"] = "1"
@@ -85,7 +94,7 @@ def run_one(config: int, stride: int, window: int, destinations: str, access: bo
     data = tm.fetch_dataset("porto_alegre", progress=False)
     network = tm.TransportNetwork(data.osm_pbf, data.gtfs, DEPARTURE.date(), progress=False)
     cells = res10_cells(data)
-    origins = cells.iloc[::stride].reset_index(drop=True)
+    origins = cells.iloc[spread(len(cells), count)].reset_index(drop=True)
     targets = cells if destinations == "res10" else data.origins
     marks = {}
     original = distributed_module.run_blocks
@@ -165,7 +174,7 @@ def run_one(config: int, stride: int, window: int, destinations: str, access: bo
 def spawn(config: int, args, destinations: str = "res10", access: bool = True) -> dict:
     """Run one configuration in a fresh Python process; its JSON line back."""
     command = [sys.executable, __file__, "--run", str(config), "--destinations", destinations,
-               "--stride", str(args.stride), "--window", str(args.window)]  # fmt: skip
+               "--count", str(args.count), "--window", str(args.window)]  # fmt: skip
     command += [] if access else ["--no-access"]
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
@@ -230,7 +239,7 @@ def predict(results: list[dict], small: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--origins", type=int, default=None, help="about this many origins")
-    parser.add_argument("--stride", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--window", type=int, default=10, help="departure window, minutes")
     parser.add_argument("--configs", default="0,1,2", help="0 = in process, k = k workers")
     parser.add_argument("--run", type=int, default=None, help=argparse.SUPPRESS)
@@ -238,12 +247,11 @@ def main() -> None:
     parser.add_argument("--no-access", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run is not None:
-        result = run_one(args.run, args.stride, args.window, args.destinations, not args.no_access)
+        result = run_one(args.run, args.count, args.window, args.destinations, not args.no_access)
         print(json.dumps(result))
         return
-    if args.origins:
-        args.stride = max(1, round(8_600 / args.origins))
-    print(f"POA at H3 resolution 10: every {args.stride}th cell as origin, all cells as "
+    args.count = args.origins or 0
+    print(f"POA at H3 resolution 10: {args.count or 'all'} cells (evenly spread) as origins, all cells as "
           f"destinations, {args.window}-minute window from {DEPARTURE:%H:%M}")  # fmt: skip
     results = []
     for config in (int(c) for c in args.configs.split(",")):
