@@ -289,6 +289,7 @@ def kernel_transit(timetable: Timetable, transfers: SparseTimes) -> raptor.Trans
     )  # fmt: skip
 
 
+
 def egress_tables(egress: SparseTimes) -> tuple[SparseTimes, SparseTimes]:
     """Egress as the kernels want it: by stop and by destination, rows sorted by time.
 
@@ -719,7 +720,10 @@ def _route(network, origins, destinations, request, progress, *, client=None, ch
         minutes, parts = _street_only_minutes(direct, request)
         return (minutes, parts) if writer is None else writer.write_all(minutes, parts, chunk_size)
     transfers = network.transfer_seconds(
-        request.speed_walking, min(settings.max_transfer_time_s, request.max_time_walking_s)
+        request.speed_walking,
+        min(settings.max_transfer_time_s, request.max_time_walking_s),
+        max_distance_m=settings.transfer_limit_m,
+        closest_stop_per_pattern=settings.transfers_closest_stop_per_pattern,
     )
     tables = (network.timetable, transfers, access, egress, direct)
     options = {
