@@ -289,7 +289,6 @@ def kernel_transit(timetable: Timetable, transfers: SparseTimes) -> raptor.Trans
     )  # fmt: skip
 
 
-
 def egress_tables(egress: SparseTimes) -> tuple[SparseTimes, SparseTimes]:
     """Egress as the kernels want it: by stop and by destination, rows sorted by time.
 
