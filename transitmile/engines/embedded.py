@@ -846,7 +846,10 @@ def _plan(network, origins, destinations, request, progress, client, chunk_size)
         streets = None
         access, direct, egress = street_legs(network, origins, destinations, request, progress)
     transfers = network.transfer_seconds(
-        request.speed_walking, min(settings.max_transfer_time_s, request.max_time_walking_s)
+        request.speed_walking,
+        min(settings.max_transfer_time_s, request.max_time_walking_s),
+        max_distance_m=settings.transfer_limit_m,
+        closest_stop_per_pattern=settings.transfers_closest_stop_per_pattern,
     )
     options = {
         "departure_s": request.departure_seconds,
