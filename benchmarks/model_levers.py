@@ -7,13 +7,16 @@ falls on all of them alike. Prints, per variant, the median wall and process CPU
 and, against the first variant, how many origin-destination pairs changed, by how much,
 and how many became reachable or unreachable.
 
-Variants:
+Variants (``r5-rules``, the defaults, first; the others lift one or more of R5's rules):
 
-- ``r5-egress`` (the default): walking egress from the last stop capped at 2,000 m, as
-  R5 builds its egress tables (``TransitLayer.WALK_DISTANCE_LIMIT_METERS``);
-- ``no-egress-cap``: egress walks up to the request's ``max_time_walking`` (2 h);
-- ``r5-transfers``: walking transfers up to 1,000 m as R5's
-  ``TransitLayer.TRANSFER_DISTANCE_LIMIT_METERS`` (16.7 min at 3.6 km/h) instead of 20 min.
+- ``r5-rules``: walking egress from the last stop capped at 2,000 m, as R5 builds its
+  egress tables (``TransitLayer.WALK_DISTANCE_LIMIT_METERS``); walking transfers up to
+  1,000 m (``TransitLayer.TRANSFER_DISTANCE_LIMIT_METERS``) and only to the nearest stop
+  of each pattern (``TransferFinder.retainClosestStopsOnPatterns``);
+- ``egress-2h``: egress walks up to the request's ``max_time_walking`` (2 h);
+- ``transfers-all``: transfers to every stop within 1,000 m;
+- ``before``: the model before these rules: 2-hour egress, transfers to every stop
+  within 20 minutes' walk.
 
 Usage: python benchmarks/model_levers.py [--repeat 3] [--window 60] [--origins N]
 """
@@ -35,9 +38,14 @@ from transitmile.streets import UnsnappedPointsWarning
 DEPARTURE = dt.datetime(2019, 5, 13, 14, 0)
 
 VARIANTS = {
-    "r5-egress": {},
-    "no-egress-cap": {"egress_walk_limit_m": None},
-    "r5-transfers": {"max_transfer_time_s": 1000},  # 1,000 m at r5py's 1 m/s (3.6 km/h)
+    "r5-rules": {},
+    "egress-2h": {"egress_walk_limit_m": None},
+    "transfers-all": {"transfers_closest_stop_per_pattern": False},
+    "before": {
+        "egress_walk_limit_m": None,
+        "transfer_limit_m": None,
+        "transfers_closest_stop_per_pattern": False,
+    },
 }
 
 

@@ -193,7 +193,7 @@ def bench_ferrobus(network, data, cells, repeat: int) -> None:
         )
         for label, extra in (
             ("transitmile, ferrobus-like walking", FERROBUS_LIKE),
-            ("transitmile, r5py defaults (3.6 km/h, walks up to 2 h)", {}),
+            ("transitmile, r5py defaults (3.6 km/h, access walks up to 2 h, egress 2 km)", {}),
         ):
             o_median, o_runs, o_result = timed(lambda extra=extra: ours(**extra), repeat)
             print(

@@ -13,8 +13,11 @@ import types
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from transitmile.engines.embedded import compute_travel_times, draw_phase_offsets
+from transitmile.engines.raptor import UNREACHED, _percentiles_of, percentile_index
 from transitmile.engines.tables import sparse_times_from_dense
 from transitmile.engines.timetable import compile_timetable
 from transitmile.errors import FeedError, RoutingError
@@ -529,3 +532,41 @@ def test_monte_carlo_draw_searches_equal_full_searches_with_the_same_phases():
     assert np.all(np.isnan(median.minutes[0])) and np.all(np.isnan(total[0]))
     np.testing.assert_array_equal(np.floor(total[1] + 1e-9), median.minutes[1, :, 0])
     assert np.all(median.breakdown["in_vehicle"][1] >= 5)  # at least the 300 s headway ride
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 90).flatmap(
+        lambda n: st.tuples(
+            st.lists(
+                st.lists(
+                    st.sampled_from([600, 601, 660, 720, 7199, int(UNREACHED)]),
+                    min_size=n,
+                    max_size=n,
+                ),
+                min_size=1,
+                max_size=4,
+            ),
+            st.lists(st.integers(1, 99), min_size=1, max_size=3),
+        )
+    )
+)
+def test_percentile_selection_equals_a_stable_sort(case):
+    # R5's percentile of the sorted seconds, and the median iteration as a stable sort
+    # orders ties (the earlier iteration first), whatever the values and their ties
+    columns, percentiles = case
+    times = np.array(columns, dtype=np.int32).T.copy()  # [n_iter, n_dest]
+    n_iter, n_dest = times.shape
+    pct_index = np.array([percentile_index(n_iter, p) for p in percentiles], dtype=np.int64)
+    mid = percentile_index(n_iter, 50.0)
+    out = np.full((n_dest, len(pct_index)), np.nan)
+    median_iteration = np.empty(n_dest, dtype=np.int32)
+    _percentiles_of(times, pct_index, mid, out, median_iteration)
+    for dst in range(n_dest):
+        order = np.argsort(times[:, dst], kind="stable")
+        for q, k in enumerate(pct_index):
+            v = times[order[k], dst]
+            expected = np.nan if v == UNREACHED else v // 60
+            assert out[dst, q] == expected or (np.isnan(expected) and np.isnan(out[dst, q]))
+        best = order[mid]
+        assert median_iteration[dst] == (best if times[best, dst] != UNREACHED else -1)

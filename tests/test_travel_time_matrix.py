@@ -454,3 +454,75 @@ def test_egress_limit_is_the_cap_at_the_request_speed():
     assert egress_limit_s(fast, "WALK") == 1440  # 2,000 m at 1.389 m/s
     short = TravelTimeRequest(EIGHT, max_time_walking_s=1200)
     assert egress_limit_s(short, "WALK") == 1200  # the request's own limit is shorter
+
+
+@pytest.fixture(scope="module")
+def transfer_street(tmp_path_factory):
+    """Stops on one road at x = 0 (S), 50 (X), 300 (Y), 600 (Z) and 1,100 m (W).
+
+    Patterns: S -> Z, X -> Y and Z -> W. Walking at 3.6 km/h, metres are seconds.
+    """
+    folder = tmp_path_factory.mktemp("transfer_street")
+    nodes = {i + 1: (50.0 * i, 0.0) for i in range(25)}
+    osm = write_osm(
+        folder / "street.osm.pbf", nodes, [(1, list(nodes), {"highway": "residential"})]
+    )
+    where = {"S": 0, "X": 50, "Y": 300, "Z": 600, "W": 1100}
+    rows = "\n".join(f"{k},{k},{lonlat(x, 0)[1]},{lonlat(x, 0)[0]}" for k, x in where.items())
+    trips = {"T1": ("S", "Z"), "T2": ("X", "Y"), "T3": ("Z", "W")}
+    stop_times = "\n".join(
+        f"{t},08:0{i}:00,08:0{i}:00,{a},1\n{t},08:1{i}:00,08:1{i}:00,{b},2"
+        for i, (t, (a, b)) in enumerate(trips.items())
+    )
+    gtfs = write_feed(
+        folder / "feed",
+        {
+            "stops.txt": f"stop_id,stop_name,stop_lat,stop_lon\n{rows}\n",
+            "trips.txt": "route_id,service_id,trip_id,direction_id\n"
+            + "\n".join(f"R1,WK,{t},0" for t in trips)
+            + "\n",
+            "stop_times.txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+            + stop_times
+            + "\n",
+        },
+    )
+    saved = settings.cache_dir
+    settings.cache_dir = folder / "cache"
+    try:
+        return tm.TransportNetwork(osm, [gtfs], DAY, progress=False)
+    finally:
+        settings.cache_dir = saved
+
+
+def _transfers_from(network, stop, **kwargs):
+    table = network.transfer_seconds(3.6, 20 * 60, **kwargs)
+    ids = list(network.stops["id"])
+    i = ids.index(stop)
+    row = slice(table.indptr[i], table.indptr[i + 1])
+    return {ids[j]: int(s) for j, s in zip(table.indices[row], table.seconds[row], strict=True)}
+
+
+def test_transfers_follow_r5s_transfer_finder(transfer_street):
+    # every stop within 20 minutes (1,200 m), the stop itself included at 0 s
+    assert _transfers_from(transfer_street, "S") == {
+        "S": 0, "X": 50, "Y": 300, "Z": 600, "W": 1100,
+    }  # fmt: skip
+    # R5's TRANSFER_DISTANCE_LIMIT_METERS: 1,000 m drops W
+    assert _transfers_from(transfer_street, "S", max_distance_m=1000) == {
+        "S": 0, "X": 50, "Y": 300, "Z": 600,
+    }  # fmt: skip
+    # retainClosestStopsOnPatterns: X is the nearest stop of X -> Y, Z of S -> Z and of
+    # Z -> W; Y is nobody's nearest, and no transfer to the stop itself
+    assert _transfers_from(
+        transfer_street, "S", max_distance_m=1000, closest_stop_per_pattern=True
+    ) == {"X": 50, "Z": 600}
+    # from Y (itself left out): X is the nearest on X -> Y, Z on Z -> W; on S -> Z, S and
+    # Z are both 300 m away and the tie goes to the lower stop index, S
+    assert _transfers_from(
+        transfer_street, "Y", max_distance_m=1000, closest_stop_per_pattern=True
+    ) == {"S": 300, "X": 250, "Z": 300}
+
+
+def test_default_transfers_are_r5s(transfer_street):
+    assert settings.transfer_limit_m == 1000.0
+    assert settings.transfers_closest_stop_per_pattern is True

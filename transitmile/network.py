@@ -383,8 +383,15 @@ class TransportNetwork:
             return self._built.stops_walk
         return self._built.stops_bike
 
-    def transfer_seconds(self, speed_walking: float, max_transfer_time_s: int) -> SparseTimes:
-        """Stop-to-stop walking times within a time limit.
+    def transfer_seconds(
+        self,
+        speed_walking: float,
+        max_transfer_time_s: int,
+        *,
+        max_distance_m: float | None = None,
+        closest_stop_per_pattern: bool = False,
+    ) -> SparseTimes:
+        """Stop-to-stop walking times within a time limit (and R5's transfer rules).
 
         Walks are stored up to ``TRANSFER_SEARCH_M`` (2,500 m), which covers the default
         20-minute transfer limit up to 7.5 km/h; faster walkers keep 2,500 m transfers.
@@ -395,6 +402,15 @@ class TransportNetwork:
             km/h.
         max_transfer_time_s : int
             Longest transfer walk, seconds.
+        max_distance_m : float, optional
+            Longest transfer walk, metres (R5: ``TransitLayer.TRANSFER_DISTANCE_LIMIT_METERS``,
+            1,000 m).
+        closest_stop_per_pattern : bool
+            Keep, from each stop, only the stops that are the nearest one (by walking
+            distance; ties to the lower stop index) on some pattern serving them, and no
+            walk to the stop itself: R5's ``TransferFinder.retainClosestStopsOnPatterns``.
+            Boarding a pattern at a farther stop rarely helps (R5's own comment names the
+            exception: a U-shaped line, boarded on its far arm).
 
         Returns
         -------
@@ -402,9 +418,16 @@ class TransportNetwork:
             Stop x stop seconds (rows and columns in :attr:`stops` order).
         """
         metres = self._built.transfer_m
+        rows = metres.rows
         seconds = np.rint(metres.seconds * (3.6 / speed_walking)).astype(np.int32)
         keep = seconds <= max_transfer_time_s
-        indptr = indptr_from_rows(metres.rows[keep], metres.shape[0])
+        if max_distance_m is not None:
+            keep &= metres.seconds <= max_distance_m
+        if closest_stop_per_pattern:
+            keep &= rows != metres.indices
+            keep &= _closest_on_patterns(rows, metres.indices, metres.seconds, keep,
+                                         self.timetable)  # fmt: skip
+        indptr = indptr_from_rows(rows[keep], metres.shape[0])
         return SparseTimes(indptr, metres.indices[keep], seconds[keep], metres.shape)
 
     def __repr__(self) -> str:
@@ -413,6 +436,27 @@ class TransportNetwork:
             f"TransportNetwork(osm_pbf={self.osm_pbf.name!r}, gtfs={[p.name for p in self.gtfs]}, "
             f"date={self.date.isoformat()}, stops={len(self.stops)}, cached={self.cache_hit})"
         )
+
+
+def _closest_on_patterns(rows, targets, metres, keep, timetable) -> np.ndarray:
+    """Mark the pairs whose target is the nearest kept stop on some pattern serving it.
+
+    One (source, target, pattern) triple per pattern of each kept pair's target; the first
+    triple of every (source, pattern) group by (metres, target) wins.
+    """
+    index = np.flatnonzero(keep)
+    ptr = timetable.stop_pattern_ptr
+    count = ptr[targets[index] + 1] - ptr[targets[index]]
+    pair = np.repeat(index, count)
+    first = np.repeat(ptr[targets[index]] - np.cumsum(count) + count, count)
+    pattern = timetable.stop_pattern[first + np.arange(len(pair))]
+    order = np.lexsort((targets[pair], metres[pair], pattern, rows[pair]))
+    pair, pattern = pair[order], pattern[order]
+    lead = np.ones(len(pair), dtype=bool)
+    lead[1:] = (rows[pair[1:]] != rows[pair[:-1]]) | (pattern[1:] != pattern[:-1])
+    out = np.zeros(len(keep), dtype=bool)
+    out[pair[lead]] = True
+    return out
 
 
 def _span(values) -> str:

@@ -43,11 +43,12 @@ def model_settings() -> dict[str, Any]:
     Returns
     -------
     dict
-        Egress caps (metres), transfer limit and boarding slack (seconds), snap radius
+        Egress caps (metres), transfer limits and rule, boarding slack (seconds), snap radius
         (metres) and the Monte Carlo seed, as they were when the run started.
     """
     names = (
-        "egress_walk_limit_m", "egress_bike_limit_m", "max_transfer_time_s",
+        "egress_walk_limit_m", "egress_bike_limit_m", "max_transfer_time_s", "transfer_limit_m",
+        "transfers_closest_stop_per_pattern",
         "min_transfer_time_s", "snap_radius_m", "random_seed",
     )  # fmt: skip
     return {name: getattr(settings, name) for name in names}

@@ -42,7 +42,13 @@ egress_walk_limit_m: float | None = 2000.0
 egress_bike_limit_m: float | None = 5000.0
 #: Walking transfers between stops are searched up to this time, seconds.
 max_transfer_time_s: int = 20 * 60
-
+#: Longest walking transfer between stops, metres: R5's
+#: ``TransitLayer.TRANSFER_DISTANCE_LIMIT_METERS`` (1,000 m). ``None``: the time limit alone.
+transfer_limit_m: float | None = 1000.0
+#: Keep only the transfers to the nearest stop of each pattern (and none to the stop
+#: itself), as R5's ``TransferFinder.retainClosestStopsOnPatterns``. ``False`` keeps every
+#: stop within the limits.
+transfers_closest_stop_per_pattern: bool = True
 #: Boarding slack: minimum time between arriving at a stop and boarding, seconds (r5py's 60 s).
 min_transfer_time_s: int = int(R5PY_DEFAULTS.min_transfer_time.total_seconds())
 

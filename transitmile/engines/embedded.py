@@ -719,7 +719,10 @@ def _route(network, origins, destinations, request, progress, *, client=None, ch
         minutes, parts = _street_only_minutes(direct, request)
         return (minutes, parts) if writer is None else writer.write_all(minutes, parts, chunk_size)
     transfers = network.transfer_seconds(
-        request.speed_walking, min(settings.max_transfer_time_s, request.max_time_walking_s)
+        request.speed_walking,
+        min(settings.max_transfer_time_s, request.max_time_walking_s),
+        max_distance_m=settings.transfer_limit_m,
+        closest_stop_per_pattern=settings.transfers_closest_stop_per_pattern,
     )
     tables = (network.timetable, transfers, access, egress, direct)
     options = {

@@ -80,11 +80,12 @@ Labels = namedtuple("Labels", ["tau", "tau_ride", "parent"])
 
 #: Work lists of one search, reused across minutes and draws: marked stops (with their
 #: flags), patterns to scan (``pattern_first`` all -1 between rounds), stops to egress
-#: from (with flags), and the round's new and ridden stops.
+#: from (with flags), the round's new and ridden stops, and per stop the first scheduled
+#: departure catchable from its round-0 label (-1 until set; see :func:`seed_access_range`).
 Scratch = namedtuple(
     "Scratch",
     ["marked_list", "stop_flag", "pattern_first", "pattern_list", "egress_flag",
-     "egress_list", "new_list", "ride_list"],
+     "egress_list", "new_list", "ride_list", "departure_cursor"],
 )  # fmt: skip
 
 
@@ -100,6 +101,7 @@ def new_scratch(n_stops, n_patterns):
         np.empty(n_stops, dtype=np.int32),
         np.empty(n_stops, dtype=np.int32),
         np.empty(n_stops, dtype=np.int32),
+        np.full(n_stops, -1, dtype=np.int64),
     )
 
 
@@ -324,6 +326,89 @@ def seed_access(tau, access, origin, t_depart, latest_arrival, scratch):
 
 
 @njit(cache=True)
+def stop_departures(tt):
+    """Departures of the scheduled patterns at every stop, sorted (CSR; seconds).
+
+    Returns ``(ptr, departures)``: int64 ``[n_stops + 1]`` and int32. Headway-based
+    patterns are left out (the scheduled search does not ride them).
+    """
+    n_stops = len(tt.stop_pattern_ptr) - 1
+    ptr = np.zeros(n_stops + 1, dtype=np.int64)
+    for s in range(n_stops):
+        count = 0
+        for j in range(tt.stop_pattern_ptr[s], tt.stop_pattern_ptr[s + 1]):
+            p = tt.stop_pattern[j]
+            if tt.pattern_block[p] < 0:
+                n_pos = tt.pattern_stop_ptr[p + 1] - tt.pattern_stop_ptr[p]
+                count += (tt.pattern_time_ptr[p + 1] - tt.pattern_time_ptr[p]) // n_pos
+        ptr[s + 1] = ptr[s] + count
+    departures = np.empty(ptr[n_stops], dtype=np.int32)
+    for s in range(n_stops):
+        k = ptr[s]
+        for j in range(tt.stop_pattern_ptr[s], tt.stop_pattern_ptr[s + 1]):
+            p = tt.stop_pattern[j]
+            if tt.pattern_block[p] < 0:
+                n_pos = tt.pattern_stop_ptr[p + 1] - tt.pattern_stop_ptr[p]
+                n_trips = (tt.pattern_time_ptr[p + 1] - tt.pattern_time_ptr[p]) // n_pos
+                start = tt.pattern_time_ptr[p] + tt.stop_position[j] * n_trips
+                departures[k : k + n_trips] = tt.departures[start : start + n_trips]
+                k += n_trips
+        departures[ptr[s] : ptr[s + 1]].sort()
+    return ptr, departures
+
+
+@njit(cache=True)
+def seed_access_range(tau, access, origin, t_depart, latest_arrival, board_slack_s, dep_ptr,
+                      departures, scratch):  # fmt: skip
+    """Round 0 of a range RAPTOR minute: like :func:`seed_access`, marking fewer stops.
+
+    Each minute every access stop is reached 60 s earlier, but an earlier arrival only
+    matters where it catches a trip the later one missed: a scheduled departure at the
+    stop in ``[new + slack, old + slack)``. Elsewhere the earliest catchable trip of
+    every pattern is unchanged, so scanning from the stop would repeat the previous
+    minute's rides exactly (its label is still lowered, for the boarding tests of
+    patterns scanned from other stops). Round-0 labels feed neither transfers nor egress
+    (both start from vehicle arrivals), so boarding is all they can change.
+    ``dep_ptr, departures`` come from :func:`stop_departures`; ``scratch.departure_cursor``
+    keeps, per stop, the first departure at or after the label plus the slack, so that
+    each minute only steps back over the departures of its own 60 seconds (the labels
+    of one origin only fall from minute to minute).
+    """
+    marked_list, stop_flag = scratch.marked_list, scratch.stop_flag
+    cursor = scratch.departure_cursor
+    n = 0
+    for j in range(access.ptr[origin], access.ptr[origin + 1]):
+        s = access.to[j]
+        t_arr = t_depart + access.s[j]
+        if t_arr <= latest_arrival and t_arr < tau[0, s]:
+            tau[0, s] = t_arr
+            _carry_down(tau, 0, s, t_arr)
+            earliest = np.int64(t_arr) + board_slack_s
+            c = cursor[s]
+            if c < 0:  # the first label of this stop: always scan from it
+                lo, hi = dep_ptr[s], dep_ptr[s + 1]
+                while lo < hi:
+                    mid = (lo + hi) >> 1
+                    if departures[mid] < earliest:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                cursor[s] = lo
+            else:
+                start = c
+                while c > dep_ptr[s] and departures[c - 1] >= earliest:
+                    c -= 1
+                if c == start:  # no departure in [new + slack, old + slack)
+                    continue
+                cursor[s] = c
+            if stop_flag[s] == 0:
+                stop_flag[s] = 1
+                marked_list[n] = s
+                n += 1
+    return n
+
+
+@njit(cache=True)
 def pattern_shifts(pattern_block, block_offsets):
     """Per-pattern time shift (seconds) for one Monte Carlo draw of block phases."""
     out = np.zeros(len(pattern_block), dtype=np.int32)
@@ -460,10 +545,12 @@ def _scheduled_search(tt, access, origin, t0, latest, max_rides, board_slack_s, 
                       scratch, record):  # fmt: skip
     """One departure minute's search on the scheduled service; returns ``n_egress``.
 
-    ``setup`` is ``(no_shift, mode, headway_patterns)`` from :func:`_search_setup`.
+    ``setup`` is ``(no_shift, mode, headway_patterns, dep_ptr, departures)`` from
+    :func:`_search_setup` and :func:`stop_departures`.
     """
-    no_shift, mode, headway_patterns = setup
-    n_marked = seed_access(labels.tau, access, origin, t0, latest, scratch)
+    no_shift, mode, headway_patterns, dep_ptr, departures = setup
+    n_marked = seed_access_range(labels.tau, access, origin, t0, latest, board_slack_s, dep_ptr,
+                                 departures, scratch)  # fmt: skip
     return raptor_rounds(
         tt, max_rides, board_slack_s, latest, no_shift, mode, headway_patterns,
         labels, scratch, n_marked, 0, record,
@@ -499,27 +586,64 @@ def _search_setup(tt, block_offsets):
     return headway_patterns, np.zeros(n_patterns, dtype=np.int32), mode, has_headway
 
 
+@njit(cache=True, inline="always")
+def _select(keys, k):
+    """Reorder ``keys`` so that ``keys[k]`` is the k-th smallest (Hoare's quickselect).
+
+    Smaller keys end up before ``k``, larger after, so selecting a larger ``k`` next
+    may start from the same array.
+    """
+    lo, hi = 0, len(keys) - 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        a, b, c = keys[lo], keys[mid], keys[hi]  # median of three as the pivot
+        if a > b:
+            a, b = b, a
+        if b > c:
+            b = c
+            if a > b:
+                b = a
+        i, j = lo, hi
+        while i <= j:
+            while keys[i] < b:
+                i += 1
+            while keys[j] > b:
+                j -= 1
+            if i <= j:
+                keys[i], keys[j] = keys[j], keys[i]
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            return
+
+
 @njit(cache=True)
 def _percentiles_of(times, pct_index, mid_index, out, median_iteration):
     """Percentile minutes of every destination over the iterations (R5's method).
 
     ``out`` float64 ``[n_dest, n_pct]`` (NaN stays where unreachable) and
-    ``median_iteration`` int32 ``[n_dest]`` (-1 if unreachable) are written.
+    ``median_iteration`` int32 ``[n_dest]`` (-1 if unreachable) are written. Each
+    iteration's key is ``seconds << 32 | iteration``: unique, ordered as a stable sort
+    of the seconds would order them, so a quickselect finds the same element (and the
+    same median iteration) as sorting, in linear time.
     """
     n_iter, n_dest = times.shape
-    column = np.empty(n_iter, dtype=np.int32)
-    order = np.zeros(n_iter, dtype=np.int64)  # the order of a single iteration
+    keys = np.empty(n_iter, dtype=np.int64)
     for dst in range(n_dest):
         for it in range(n_iter):
-            column[it] = times[it, dst]
-        if n_iter > 1:  # 1.5 M one-element sorts on POA cost ~5% of a 1-minute run
-            order = np.argsort(column, kind="mergesort")
+            keys[it] = (np.int64(times[it, dst]) << 32) | it
         for q in range(len(pct_index)):
-            v = column[order[pct_index[q]]]
+            _select(keys, pct_index[q])
+            v = keys[pct_index[q]] >> 32
             if v < UNREACHED:
                 out[dst, q] = v // 60
-        mid = order[mid_index]
-        median_iteration[dst] = mid if column[mid] < UNREACHED else -1
+        _select(keys, mid_index)
+        key = keys[mid_index]
+        median_iteration[dst] = key & 0xFFFFFFFF if key >> 32 < UNREACHED else -1
 
 
 @njit(cache=True, parallel=True)
@@ -581,6 +705,7 @@ def range_raptor_chunk(
         pct_index[q] = percentile_index(n_iter, percentiles[q])
     mid_index = percentile_index(n_iter, 50.0)
     headway_patterns, no_shift, mode, has_headway = _search_setup(tt, block_offsets)
+    dep_ptr, departures = stop_departures(tt)
     for i in prange(n_orig):
         o = origins[i]
         # Per-origin scratch: each prange worker owns its labels.
@@ -594,7 +719,8 @@ def range_raptor_chunk(
             t0 = departure_s + 60 * mi
             latest = t0 + max_time_s
             n_egress = _scheduled_search(tt, access, o, t0, latest, max_rides, board_slack_s,
-                                         (no_shift, mode, headway_patterns), labels, scratch,
+                                         (no_shift, mode, headway_patterns, dep_ptr, departures),
+                                         labels, scratch,
                                          False)  # fmt: skip
             # Destination arrivals from later minutes stay valid (one may wait).
             _propagate_egress(n_egress, scratch, labels.tau_ride, egress, egress_t, direct_row,
@@ -732,6 +858,7 @@ def breakdown_chunk_kernel(
     n_iter = n_minutes * n_draws
     out = np.full((5, n_orig, n_dest), np.nan)
     headway_patterns, no_shift, mode, has_headway = _search_setup(tt, block_offsets)
+    dep_ptr, departures = stop_departures(tt)
     for i in prange(n_orig):
         o = origins[i]
         bucket_ptr, bucket = _median_buckets(median_iteration[i], n_iter)
@@ -744,7 +871,8 @@ def breakdown_chunk_kernel(
         for mi in range(n_minutes - 1, -1, -1):
             t0, latest = departure_s + 60 * mi, departure_s + 60 * mi + max_time_s
             n_egress = _scheduled_search(tt, access, o, t0, latest, max_rides, board_slack_s,
-                                         (no_shift, mode, headway_patterns), labels, scratch,
+                                         (no_shift, mode, headway_patterns, dep_ptr, departures),
+                                         labels, scratch,
                                          True)  # fmt: skip
             _clear_egress(n_egress, scratch)
             for d in range(n_draws):
