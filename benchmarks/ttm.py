@@ -4,7 +4,10 @@ All 1,227 hexgrid cells to all cells, WALK + TRANSIT, 2019-05-13 14:00, median.
 
 Prints
 - network build: cold (no cache) and cached, median of --repeat runs;
-- the 60-minute-window matrix: wall time (median of --repeat runs) and peak memory;
+- the 60-minute-window matrix: wall time (median of --repeat runs) and peak memory:
+  the process's high-water mark (which also holds the cold network builds and, when
+  numba's on-disk cache is stale, the kernels' compilation) and, on Linux, the peak of
+  the first matrix call above what the process held before it, then of the timed calls;
 - one departure minute: transitmile vs ferrobus (a Rust RAPTOR on PyPI) on the same
   feed written out with complete times, medians of --repeat runs, and their ratio.
 
@@ -36,13 +39,49 @@ from transitmile.streets import UnsnappedPointsWarning
 DEPARTURE = dt.datetime(2019, 5, 13, 14, 0)
 
 
+#: The process's high-water mark before :func:`reset_peak_rss` last reset it, MB.
+_peak_before_reset = 0.0
+
+
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """This process's peak RSS since it started, MB (resets by reset_peak_rss included)."""
+    return max(_peak_before_reset, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
+
+
+def rss_mb(field: str = "VmRSS") -> float | None:
+    """This process's resident memory (``VmRSS``) or its peak (``VmHWM``), MB; Linux only."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024.0
+    return None
+
+
+def reset_peak_rss() -> bool:
+    """Start the peak (``VmHWM``, and ``ru_maxrss`` with it) afresh (Linux 4.0+)."""
+    global _peak_before_reset
+    _peak_before_reset = peak_rss_mb()
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def numba_compiled() -> int:
+    """Kernel signatures numba compiled in this process (cache misses, not cache loads)."""
+    from numba.core.registry import CPUDispatcher
+
+    from transitmile.engines import raptor
+
+    kernels = [k for k in vars(raptor).values() if isinstance(k, CPUDispatcher)]
+    return sum(sum(k.stats.cache_misses.values()) for k in kernels)
 
 
 def timed(fn, repeat: int):
     times, result = [], None
     for _ in range(repeat):
+        result = None  # the last run's frame is not held while the next one is computed
         started = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - started)
@@ -78,7 +117,13 @@ def bench_matrix(network, cells, window_min: int, repeat: int) -> float:
             progress=False,
         )  # fmt: skip
 
+    held, compiled = rss_mb(), numba_compiled()
+    measured = held is not None and reset_peak_rss()
     run()  # numba compiles once (cached on disk); that is not the product's speed
+    first = rss_mb("VmHWM") if measured else None
+    compiled = numba_compiled() - compiled
+    again = rss_mb()
+    measured = measured and reset_peak_rss()
     median, runs, frame = timed(run, repeat)
     reached = frame["travel_time"].notna().mean()
     print(
@@ -87,6 +132,16 @@ def bench_matrix(network, cells, window_min: int, repeat: int) -> float:
         f"median travel time {frame['travel_time'].median():.0f} min"
     )
     print(f"  = {median / window_min:.3f} s per departure minute")
+    if measured:
+        print(
+            f"  first call: peak RSS {first:.0f} MB, {first - held:.0f} MB above the {held:.0f} MB "
+            f"the process held before it; numba compiled {compiled} kernel(s) in it"
+        )
+        peak = rss_mb("VmHWM")
+        print(
+            f"  timed calls: peak RSS {peak:.0f} MB, {peak - again:.0f} MB above the "
+            f"{again:.0f} MB held after the first (its freed memory is reused)"
+        )
     return median
 
 
@@ -167,7 +222,13 @@ def main(argv=None) -> None:
     network = bench_build(data, args.repeat)
     print(f"after build: peak RSS {peak_rss_mb():.0f} MB")
     bench_matrix(network, data.origins, args.window, args.repeat)
-    print(f"after matrix: peak RSS {peak_rss_mb():.0f} MB")
+    print(f"after matrix: peak RSS {peak_rss_mb():.0f} MB (the process's high-water mark)")
+    compiled = numba_compiled()
+    print(
+        f"numba kernels compiled in this process: {compiled}"
+        + (" (the compiler's memory is in the high-water mark)" if compiled else
+           " (all loaded from the on-disk cache)")
+    )  # fmt: skip
     bench_matrix(network, data.origins, 1, args.repeat)
     if not args.no_ferrobus:
         bench_ferrobus(network, data, data.origins, args.repeat)

@@ -310,19 +310,9 @@ def seed_access(tau, access, origin, t_depart, latest_arrival, scratch):
     ``access`` is a :class:`Table` (origin x stop); improved stops are appended to
     ``scratch.marked_list``.
     """
-    marked_list, stop_flag = scratch.marked_list, scratch.stop_flag
-    n = 0
-    for j in range(access.ptr[origin], access.ptr[origin + 1]):
-        s = access.to[j]
-        t_arr = t_depart + access.s[j]
-        if t_arr <= latest_arrival and t_arr < tau[0, s]:
-            tau[0, s] = t_arr
-            _carry_down(tau, 0, s, t_arr)
-            if stop_flag[s] == 0:
-                stop_flag[s] = 1
-                marked_list[n] = s
-                n += 1
-    return n
+    no_departures = np.zeros(0, dtype=np.int64)
+    return seed_access_range(tau, access, origin, t_depart, latest_arrival, 0, no_departures,
+                             no_departures.astype(np.int32), scratch)  # fmt: skip
 
 
 @njit(cache=True)
@@ -357,6 +347,31 @@ def stop_departures(tt):
     return ptr, departures
 
 
+@njit(cache=True, inline="always")
+def _catches_new_departure(departures, lo, hi, cursor, s, earliest):
+    """Whether stop ``s``'s new label catches a departure its old one missed.
+
+    ``departures[lo:hi]`` are the stop's sorted departures; ``cursor[s]`` (-1 before
+    the first label) is the first one at or after the old label plus the slack, and is
+    moved to the first at or after ``earliest``, the new label plus the slack.
+    """
+    c = cursor[s]
+    if c < 0:  # the first label of this stop: always scan from it
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if departures[mid] < earliest:
+                lo = mid + 1
+            else:
+                hi = mid
+        cursor[s] = lo
+        return True
+    start = c
+    while c > lo and departures[c - 1] >= earliest:
+        c -= 1
+    cursor[s] = c
+    return c < start  # a departure in [new + slack, old + slack)
+
+
 @njit(cache=True)
 def seed_access_range(tau, access, origin, t_depart, latest_arrival, board_slack_s, dep_ptr,
                       departures, scratch):  # fmt: skip
@@ -369,7 +384,8 @@ def seed_access_range(tau, access, origin, t_depart, latest_arrival, board_slack
     minute's rides exactly (its label is still lowered, for the boarding tests of
     patterns scanned from other stops). Round-0 labels feed neither transfers nor egress
     (both start from vehicle arrivals), so boarding is all they can change.
-    ``dep_ptr, departures`` come from :func:`stop_departures`; ``scratch.departure_cursor``
+    ``dep_ptr, departures`` come from :func:`stop_departures` (empty: mark every stop
+    whose label improved, as a fresh search must); ``scratch.departure_cursor``
     keeps, per stop, the first departure at or after the label plus the slack, so that
     each minute only steps back over the departures of its own 60 seconds (the labels
     of one origin only fall from minute to minute).
@@ -384,23 +400,10 @@ def seed_access_range(tau, access, origin, t_depart, latest_arrival, board_slack
             tau[0, s] = t_arr
             _carry_down(tau, 0, s, t_arr)
             earliest = np.int64(t_arr) + board_slack_s
-            c = cursor[s]
-            if c < 0:  # the first label of this stop: always scan from it
-                lo, hi = dep_ptr[s], dep_ptr[s + 1]
-                while lo < hi:
-                    mid = (lo + hi) >> 1
-                    if departures[mid] < earliest:
-                        lo = mid + 1
-                    else:
-                        hi = mid
-                cursor[s] = lo
-            else:
-                start = c
-                while c > dep_ptr[s] and departures[c - 1] >= earliest:
-                    c -= 1
-                if c == start:  # no departure in [new + slack, old + slack)
-                    continue
-                cursor[s] = c
+            if len(dep_ptr) > 0 and not _catches_new_departure(
+                departures, dep_ptr[s], dep_ptr[s + 1], cursor, s, earliest
+            ):
+                continue
             if stop_flag[s] == 0:
                 stop_flag[s] = 1
                 marked_list[n] = s
