@@ -8,15 +8,20 @@ in process, then on a LocalCluster of 1 and of 2 worker processes (one thread ea
 core). Each configuration runs in its own Python process so that its peak memory is its
 own.
 
-Prints per configuration: wall time of the partitioned matrix, of which street tables
-(serial, on the client) and chunk routing; peak memory of the client and of each
-worker; bytes and rows written; then the wall time of the network-direct accessibility
-(jobs within 30, 45 and 60 minutes, routed chunk by chunk and reduced at once; each
-child cell gets an even share of its parent's jobs, as of its population). Then the arithmetic predicting a 50,000-origin region on 32 workers.
+Prints per configuration: wall time of the partitioned matrix, of which the client's
+street work before routing starts (in process: every street table; on a cluster:
+snapping and the egress table, the tasks computing their origins' access and direct
+rows) and chunk routing; peak memory of the client and of each worker; bytes and rows
+written; then the wall time of the network-direct accessibility (jobs within 30, 45
+and 60 minutes, routed chunk by chunk and reduced at once; each child cell gets an even
+share of its parent's jobs, as of its population). Then the arithmetic predicting a
+50,000-origin region on 32 workers, fitted on a second one-worker run to the 1,227
+resolution-9 cells (matrix only).
 
 Usage: python benchmarks/scale.py [--origins N] [--window MIN] [--configs 0,1,2]
-``--origins`` takes every k-th resolution-10 cell (default: all); ``--window`` is the
-departure window in minutes (default 60). On a shared 2-core machine use reduced sizes.
+``--origins`` takes that many resolution-10 cells, evenly spread (default: all); ``--window`` is the
+departure window in minutes (default 10, r5py's default). On a shared 2-core machine
+use reduced sizes.
 """
 
 from __future__ import annotations
@@ -59,6 +64,15 @@ def res10_cells(data):
     )
 
 
+def spread(n: int, count: int):
+    """Positions of ``count`` of ``n`` cells, evenly spread over the catalog's order (all if 0)."""
+    import numpy as np
+
+    if not count or count >= n:
+        return np.arange(n)
+    return np.unique(np.round(np.linspace(0, n - 1, count)).astype(int))
+
+
 def peak_mb() -> float:
     """Peak resident memory of this process, MB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -69,7 +83,7 @@ def cpu_s() -> float:
     return time.process_time()
 
 
-def run_one(config: int, stride: int, window: int, destinations: str) -> dict:
+def run_one(config: int, count: int, window: int, destinations: str, access: bool = True) -> dict:
     """One configuration in this process: 0 = in process, k = LocalCluster of k workers."""
     if config:  # one core per worker; in process, numba's threads use every core
         os.environ["NUMBA_NUM_THREADS"] = "1"
@@ -80,7 +94,7 @@ def run_one(config: int, stride: int, window: int, destinations: str) -> dict:
     data = tm.fetch_dataset("porto_alegre", progress=False)
     network = tm.TransportNetwork(data.osm_pbf, data.gtfs, DEPARTURE.date(), progress=False)
     cells = res10_cells(data)
-    origins = cells.iloc[::stride].reset_index(drop=True)
+    origins = cells.iloc[spread(len(cells), count)].reset_index(drop=True)
     targets = cells if destinations == "res10" else data.origins
     marks = {}
     original = distributed_module.run_blocks
@@ -120,15 +134,18 @@ def run_one(config: int, stride: int, window: int, destinations: str) -> dict:
         wall = time.perf_counter() - started
         routing_cpu = cpu_used() - marks["cpu_started"]
         manifest = json.loads((folder / "_manifest.json").read_text())
-        # network-direct accessibility: jobs within 30/45/60 min, never a whole matrix
-        access_module.CHUNK_ORIGINS = 64  # the same blocks in every configuration
-        access_started = time.perf_counter()
-        jobs = tm.accessibility(
-            network, targets, "jobs", "cumulative", cutoffs=(30, 45, 60), origins=origins,
-            departure=DEPARTURE, departure_time_window=dt.timedelta(minutes=window),
-            engine="embedded", progress=False, client=client,
-        )  # fmt: skip
-        access_wall = time.perf_counter() - access_started
+        if not access:
+            jobs, access_wall = None, float("nan")
+        else:  # network-direct accessibility: jobs within 30/45/60 min, never a whole matrix
+            access_module.CHUNK_ORIGINS = 64  # the same blocks in every configuration
+            access_started = time.perf_counter()
+            jobs = tm.accessibility(
+                network, targets, "jobs", "cumulative", cutoffs=(30, 45, 60), origins=origins,
+                departure=DEPARTURE, departure_time_window=dt.timedelta(minutes=window),
+                engine="embedded", progress=False, client=client,
+            )  # fmt: skip
+            access_wall = time.perf_counter() - access_started
+    jobs_45 = float("nan") if jobs is None else float(jobs["jobs_cumulative_45min"].mean())
     workers = []
     if client is not None:
         workers = sorted(client.run(peak_mb).values())
@@ -147,17 +164,18 @@ def run_one(config: int, stride: int, window: int, destinations: str) -> dict:
         "client_peak_mb": peak_mb(),
         "worker_peak_mb": workers,
         "access_s": access_wall,
-        "jobs_45_mean": float(jobs["jobs_cumulative_45min"].mean()),
+        "jobs_45_mean": jobs_45,
         "bytes": manifest["n_bytes"],
         "rows": manifest["n_rows"],
         "parts": len(manifest["parts"]),
     }
 
 
-def spawn(config: int, args, destinations: str = "res10") -> dict:
+def spawn(config: int, args, destinations: str = "res10", access: bool = True) -> dict:
     """Run one configuration in a fresh Python process; its JSON line back."""
     command = [sys.executable, __file__, "--run", str(config), "--destinations", destinations,
-               "--stride", str(args.stride), "--window", str(args.window)]  # fmt: skip
+               "--count", str(args.count), "--window", str(args.window)]  # fmt: skip
+    command += [] if access else ["--no-access"]
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -166,7 +184,7 @@ def describe(result: dict) -> str:
     name = "in process" if result["config"] == 0 else f"{result['config']} worker(s)"
     workers = ", ".join(f"{m:.0f}" for m in result["worker_peak_mb"]) or "-"
     return (
-        f"{name:>12}: wall {result['wall_s']:7.1f} s (street tables {result['street_s']:5.1f} s, "
+        f"{name:>12}: wall {result['wall_s']:7.1f} s (client streets {result['street_s']:5.1f} s, "
         f"routing {result['routing_s']:7.1f} s, {result['routing_cpu_s']:7.1f} CPU s); peak MB client {result['client_peak_mb']:.0f}, "
         f"workers [{workers}]; {result['bytes'] / 1e6:.1f} MB in {result['parts']} parts, "
         f"{result['rows']:,} rows; accessibility {result['access_s']:.1f} s "
@@ -179,10 +197,12 @@ def predict(results: list[dict], small: dict) -> None:
     one = next(r for r in results if r["config"] == 1)
     two = next((r for r in results if r["config"] == 2), None)
     n_o, n_d, window = one["origins"], one["destinations"], one["window_min"]
-    # routing seconds per origin and departure minute on one core: a + b * destinations,
-    # from the same origins to two destination sets (one worker each)
-    per_big = one["routing_s"] / (n_o * window)
-    per_small = small["routing_s"] / (small["origins"] * small["window_min"])
+    # routing CPU seconds per origin and departure minute on one core: a + b * destinations,
+    # from the same origins to two destination sets (one worker each). The tasks also
+    # compute their origins' street rows (once per origin, not per minute): counting them
+    # per minute overstates a 60-minute window a little.
+    per_big = one["routing_cpu_s"] / (n_o * window)
+    per_small = small["routing_cpu_s"] / (small["origins"] * small["window_min"])
     b = (per_big - per_small) / (n_d - small["destinations"])
     a = per_big - b * n_d
     print("\nrouting CPU per origin and departure minute: a + b * destinations")
@@ -197,18 +217,20 @@ def predict(results: list[dict], small: dict) -> None:
     n = REGION_ORIGINS
     cpu = n * (a + b * n) * 60
     wall_routing = cpu / (REGION_WORKERS * efficiency)
-    # one street search per origin (access) and per stop (egress), on the client
+    # on the client: snapping, and one egress search (at most 2,000 m) per stop or per
+    # destination, whichever are fewer; the origins' access searches run in the tasks
     region_stops = 5 * one["stops"]
-    street = one["street_s"] * (n + region_stops) / (n_o + one["stops"])
+    searches, region_searches = min(one["stops"], n_d), min(region_stops, n)
+    street = one["street_s"] * region_searches / searches
     bytes_per_pair = one["bytes"] / one["rows"]
     print(f"\n{n:,} origins x {n:,} destinations, 60-minute window, {REGION_WORKERS} workers:")
     print(f"  routing CPU   = {n:,} x ({a * 1e3:.2f} ms + {b * 1e6:.3f} us x {n:,}) x 60 min"
           f" = {cpu:,.0f} s = {cpu / 3600:.1f} core-hours")  # fmt: skip
     print(f"  routing wall  = {cpu:,.0f} s / ({REGION_WORKERS} x {efficiency:.2f}) "
           f"= {wall_routing:,.0f} s = {wall_routing / 60:.0f} min")  # fmt: skip
-    print(f"  street tables (serial, on the client) ~ {one['street_s']:.1f} s x "
-          f"({n:,} origins + {region_stops:,} stops, assumed 5x POA's) / ({n_o:,} + "
-          f"{one['stops']:,}) searches = {street:,.0f} s")  # fmt: skip
+    print(f"  client streets (snapping, egress) ~ {one['street_s']:.1f} s x {region_searches:,}"
+          f" egress searches ({region_stops:,} stops, assumed 5x POA's) / {searches:,}"
+          f" = {street:,.0f} s")  # fmt: skip
     print(f"  output        = {n * n:,} pairs x {bytes_per_pair:.2f} B = {n * n * bytes_per_pair / 1e9:,.1f} GB"
           f" (at this window's share of reachable pairs)")  # fmt: skip
     print("  caveat: a larger region has more stops and trips than POA: a grows with them")
@@ -217,25 +239,26 @@ def predict(results: list[dict], small: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--origins", type=int, default=None, help="about this many origins")
-    parser.add_argument("--stride", type=int, default=1, help=argparse.SUPPRESS)
-    parser.add_argument("--window", type=int, default=60, help="departure window, minutes")
+    parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--window", type=int, default=10, help="departure window, minutes")
     parser.add_argument("--configs", default="0,1,2", help="0 = in process, k = k workers")
     parser.add_argument("--run", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--destinations", default="res10", help=argparse.SUPPRESS)
+    parser.add_argument("--no-access", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run is not None:
-        print(json.dumps(run_one(args.run, args.stride, args.window, args.destinations)))
+        result = run_one(args.run, args.count, args.window, args.destinations, not args.no_access)
+        print(json.dumps(result))
         return
-    if args.origins:
-        args.stride = max(1, round(8_600 / args.origins))
-    print(f"POA at H3 resolution 10: every {args.stride}th cell as origin, all cells as "
+    args.count = args.origins or 0
+    print(f"POA at H3 resolution 10: {args.count or 'all'} cells (evenly spread) as origins, all cells as "
           f"destinations, {args.window}-minute window from {DEPARTURE:%H:%M}")  # fmt: skip
     results = []
     for config in (int(c) for c in args.configs.split(",")):
         results.append(spawn(config, args))
         print(describe(results[-1]), flush=True)
     if any(r["config"] == 1 for r in results):
-        small = spawn(1, args, destinations="res9")
+        small = spawn(1, args, destinations="res9", access=False)
         print(describe(small) + "  (resolution-9 destinations)")
         predict(results, small)
 

@@ -2,17 +2,35 @@
 
 Run: ``TRANSITMILE_DATA_DIR=... python benchmarks/streets.py``. Prints figures only;
 timings never fail anything.
+
+``--tables [--before PATH] [--repeat 3]`` times only the street tables of a travel time
+matrix (``engines.street_legs``: snapping, access, direct and egress) for the 1,227
+hexgrid cells to the same cells, r5py's defaults (WALK + TRANSIT, 2-hour walks), each
+run in a fresh process after a warm-up: wall and CPU seconds (all threads), medians.
+With ``--before PATH`` (a checkout of another commit, e.g. ``git archive`` of main)
+the runs alternate between that code and this one, and the tables' digests (sha256 of
+every array) show whether the two give identical tables.
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
 import pickle
+import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 import warnings
 import zipfile
+from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from transitmile.data import fetch_dataset, fetch_file
@@ -55,7 +73,74 @@ def peak_mb(func, *args, **kwargs) -> float:
     return peak / 1e6
 
 
+def tables_run() -> dict:
+    """One timed ``street_legs`` call in this process (after a warm-up): seconds and digest."""
+    import transitmile as tm
+    from transitmile.engines.request import make_request
+    from transitmile.engines.street_legs import street_legs
+
+    departure = dt.datetime(2019, 5, 13, 14, 0)
+    data = fetch_dataset("porto_alegre", progress=False)
+    network = tm.TransportNetwork(data.osm_pbf, data.gtfs, departure.date(), progress=False)
+    cells = data.origins
+    request = make_request(departure=departure)
+    few = cells.iloc[:8]
+    street_legs(network, few, few, request, progress=False)  # warm-up: caches, numba
+    wall, cpu = time.perf_counter(), time.process_time()
+    tables = street_legs(network, cells, cells, request, progress=False)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    digest = hashlib.sha256()
+    for table in tables:
+        for array in (table.indptr, table.indices, table.seconds, table.shape):
+            digest.update(memoryview(np.ascontiguousarray(array)).cast("B"))
+    pairs = [t.nnz for t in tables]
+    return {"wall_s": wall, "cpu_s": cpu, "digest": digest.hexdigest()[:16], "pairs": pairs}
+
+
+def tables_benchmark(before: str | None, repeat: int) -> None:
+    """Alternate fresh-process runs of the code at ``before`` and of this checkout."""
+    here = str(Path(__file__).resolve().parent.parent)
+    checkouts = {"this checkout": here} if before is None else {"before": before, "after": here}
+    runs: dict[str, list[dict]] = {name: [] for name in checkouts}
+    for _ in range(repeat):
+        for name, root in checkouts.items():
+            env = {**os.environ, "PYTHONPATH": root}
+            out = subprocess.run(
+                [sys.executable, __file__, "--tables-run"], env=env, check=True,
+                capture_output=True, text=True,
+            ).stdout  # fmt: skip
+            runs[name].append(json.loads(out.strip().splitlines()[-1]))
+    print(
+        "street tables of the POA matrix, 1,227 x 1,227 cells, r5py defaults "
+        f"(access, direct, egress), medians of {repeat} alternating runs, load "
+        f"{os.getloadavg()[0]:.1f}:"
+    )
+    for name, results in runs.items():
+        walls = [r["wall_s"] for r in results]
+        cpus = [r["cpu_s"] for r in results]
+        print(
+            f"  {name:>13}: wall {statistics.median(walls):6.2f} s, CPU {statistics.median(cpus):6.2f} s"
+            f"  (walls {', '.join(f'{w:.2f}' for w in walls)}); pairs {results[0]['pairs']},"
+            f" digest {results[0]['digest']}"
+        )
+    digests = {r["digest"] for results in runs.values() for r in results}
+    print("  tables identical in every run" if len(digests) == 1 else "  TABLES DIFFER")
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tables", action="store_true", help="only a matrix's street tables")
+    parser.add_argument("--before", default=None, help="checkout to compare with (--tables)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per checkout (--tables)")
+    parser.add_argument("--tables-run", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.tables_run:
+        warnings.simplefilter("ignore")
+        print(json.dumps(tables_run()))
+        return
+    if args.tables:
+        tables_benchmark(args.before, args.repeat)
+        return
     warnings.simplefilter("ignore")  # unsnapped-point warnings; counted below instead
     pbf = fetch_file("poa_osm.pbf")
     cells = fetch_dataset("porto_alegre", progress=False).origins[["id", "geometry"]]

@@ -23,10 +23,14 @@ import pytest
 
 import transitmile as tm
 from transitmile.distributed import INSTALL_HINT, check_client, chunk_size_for
+from transitmile.engines import street_legs as street_legs_module
 from transitmile.engines.embedded import compute_travel_times
+from transitmile.engines.request import make_request
+from transitmile.engines.street_legs import origin_legs, plan_street_legs
 from transitmile.engines.tables import sparse_times_from_dense
 from transitmile.engines.timetable import compile_timetable
 from transitmile.errors import EngineUnavailableError, RoutingError
+from transitmile.sparse import stack_rows
 
 from .test_raptor import FREQUENCY, INF
 
@@ -109,13 +113,15 @@ def cells(poa_network):
     return data.origins.iloc[::20].iloc[:60].reset_index(drop=True)
 
 
-def poa_matrix(poa_network, cells, **kwargs):
+def poa_matrix(poa_network, cells, destinations=None, **kwargs):
+    """``cells`` to ``destinations`` (the same cells by default: walking egress is then
+    the walking access table read the other way)."""
     network, _ = poa_network
     kwargs.setdefault("engine", "embedded")
     return tm.travel_time_matrix(
         network,
         cells,
-        cells,
+        cells if destinations is None else destinations,
         departure=DEPARTURE,
         departure_time_window=dt.timedelta(minutes=5),
         progress=False,
@@ -147,6 +153,55 @@ def test_matrix_on_the_cluster_is_the_in_process_matrix(poa_network, cells, in_p
     same_frame(on_cluster, in_process)
     # and in process, cut in chunks of 7 origins instead of one chunk of 60
     same_frame(poa_matrix(poa_network, cells, breakdown=True, chunk_size=7), in_process)
+
+
+@pytest.mark.slow
+def test_workers_compute_the_origins_street_rows(poa_network, cells, client):
+    # The client snaps the points and searches egress from the stops; every origin's
+    # access and direct searches run in the tasks. Two cases: other destinations
+    # (egress searched here) and the origins themselves (egress read from the access
+    # rows the workers computed, within the egress limit).
+    _, data = poa_network
+    others = data.origins.iloc[9::20].iloc[:45].reset_index(drop=True)
+    searched, real = [], street_legs_module.street_travel_times_many
+
+    def spy(graph, origins, *args, **kwargs):
+        searched.append(len(origins))
+        return real(graph, origins, *args, **kwargs)
+
+    for destinations in (others, None):
+        here = poa_matrix(poa_network, cells, destinations, breakdown=True, chunk_size=13)
+        with pytest.MonkeyPatch.context() as patch:  # only this process: not the workers
+            patch.setattr(street_legs_module, "street_travel_times_many", spy)
+            there = poa_matrix(poa_network, cells, destinations, breakdown=True, client=client)
+        assert searched == []
+        same_frame(there, here)
+        assert there["travel_time"].notna().mean() > 0.5
+
+
+def test_block_rows_are_the_rows_of_the_whole_tables(poa_network, cells):
+    # Every street search starts from one origin, so a block's rows computed alone are
+    # the whole table's rows: with two access modes (their pairwise minimum) and
+    # door-to-door walking and cycling.
+    network, _ = poa_network
+    request = make_request(
+        departure=DEPARTURE, access_modes=["WALK", "BICYCLE"],
+        transport_modes=["TRANSIT", "WALK", "BICYCLE"],
+    )  # fmt: skip
+    plan = plan_street_legs(network, cells, cells, request)
+    assert plan.egress_from_access  # walking egress to the origins themselves
+    whole = origin_legs(plan, 0, len(cells))
+    cuts = [(0, 1), (1, 17), (17, 40), (40, 60)]
+    blocks = [origin_legs(plan, start, stop) for start, stop in cuts]
+    for k, n_to in enumerate((plan.n_stops, len(cells), plan.n_stops)):
+        stacked = stack_rows([block[k] for block in blocks], n_to)
+        for name in ("indptr", "indices", "seconds"):
+            np.testing.assert_array_equal(getattr(stacked, name), getattr(whole[k], name))
+        assert stacked.shape == whole[k].shape
+    # without door-to-door targets the same searches give the same access rows
+    alone = origin_legs(plan, 17, 40, direct=False)
+    np.testing.assert_array_equal(alone[0].seconds, blocks[2][0].seconds)
+    assert alone[1].nnz == 0
 
 
 class WorkerKiller(threading.Thread):

@@ -17,10 +17,13 @@ import numpy as np
 import pandas as pd
 import pyproj
 import pytest
+import scipy.sparse as sp
 import shapely
+from scipy.sparse.csgraph import dijkstra
 
 from transitmile.data import fetch_dataset, fetch_file
 from transitmile.errors import NetworkError, RoutingError
+from transitmile.sparse import sparse_times_from_dense, stack_rows
 from transitmile.streets import (
     Snapped,
     SparseTimes,
@@ -31,6 +34,7 @@ from transitmile.streets import (
     street_travel_times,
     way_access,
 )
+from transitmile.streets.search import shortest_metres
 
 from .osm_builder import UTM, X0, points, write_osm
 
@@ -338,6 +342,20 @@ def test_sparse_times_to_dense_and_frame():
     ]
 
 
+def test_stack_rows_undoes_slicing_rows():
+    dense = np.array([[0, -1, 90], [-1, -1, -1], [-1, 30, -1], [5, 6, -1]], float)
+    dense[dense < 0] = np.inf
+    whole = sparse_times_from_dense(dense)
+    blocks = [sparse_times_from_dense(dense[a:b]) for a, b in [(0, 1), (1, 3), (3, 3), (3, 4)]]
+    stacked = stack_rows(blocks, 3)
+    assert stacked.shape == (4, 3)
+    for name in ("indptr", "indices", "seconds"):
+        np.testing.assert_array_equal(getattr(stacked, name), getattr(whole, name))
+    assert stack_rows([whole], 3) is whole and stack_rows([], 3).shape == (0, 3)
+    with pytest.raises(RoutingError, match=r"shape \(4, 3\) into 2 columns"):
+        stack_rows([whole], 2)
+
+
 def test_graph_pickles(walk_graph):
     copy = pickle.loads(pickle.dumps(walk_graph))
     assert copy.crs == walk_graph.crs
@@ -591,3 +609,39 @@ def test_no_points_gives_an_empty_table(walk_graph):
     times = street_travel_times(walk_graph, empty, some, None, 600)
     assert times.shape == (0, 5) and times.nnz == 0
     assert street_travel_times(walk_graph, some, empty, None, 600).to_dense().shape == (5, 0)
+
+
+# ------------------------------------------------ the parallel search = scipy's dijkstra
+def random_graph(seed: int, n: int = 300, m: int = 1500) -> sp.csr_matrix:
+    """A directed graph with whole-metre lengths (many ties), zero-length edges and repeats."""
+    rng = np.random.default_rng(seed)
+    rows, cols = rng.integers(0, n, m), rng.integers(0, n, m)
+    lengths = rng.integers(0, 40, m).astype(np.float64)  # 0 m edges are edges too
+    fractional = rng.random(m) < 0.3  # and some sums that float64 rounds
+    lengths[fractional] += rng.random(int(fractional.sum()))
+    # built from raw arrays, so a repeated (row, col) stays two edges, as scipy reads it
+    order = np.argsort(rows, kind="stable")
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
+    return sp.csr_matrix((lengths[order], cols[order], indptr), shape=(n, n))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("limit", [0.0, 35.0, 120.5, np.inf])
+def test_shortest_metres_equal_scipy_dijkstra(seed, limit):
+    graph = random_graph(seed)
+    sources = np.array([0, 5, 5, 17, 299])  # a repeated source gets its own row
+    want = dijkstra(graph, directed=True, indices=sources, limit=limit)
+    got = shortest_metres(graph, sources, limit)
+    np.testing.assert_array_equal(got, want)  # bit for bit, inf where not reached
+    assert got[:, sources].diagonal().tolist() == [0.0] * len(sources)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["walk", "bike"])
+def test_shortest_metres_equal_scipy_dijkstra_on_porto_alegre(poa, mode):
+    adjacency = poa[0][mode].adjacency
+    sources = np.random.default_rng(4).choice(adjacency.shape[0], 40, replace=False)
+    for graph in (adjacency, adjacency.T.tocsr()):  # forwards, and backwards for egress
+        for limit in (2000.5, 7200.5):
+            want = dijkstra(graph, directed=True, indices=sources, limit=limit)
+            np.testing.assert_array_equal(shortest_metres(graph, sources, limit), want)

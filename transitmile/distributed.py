@@ -9,6 +9,13 @@ With ``client=None`` the blocks run here, one after the other, under a tqdm bar.
 With a :class:`dask.distributed.Client` the template is scattered once to every worker
 (``broadcast=True``: a worker that joins later fetches it once from a peer), each
 block is one task, and progress shows in Dask's own progress bar and dashboard.
+On a cluster the blocks are usually :class:`~transitmile.engines.embedded.BlockSpan`:
+the street plan (snapped points and the street graphs,
+:class:`~transitmile.engines.street_legs.StreetPlan`) is scattered with the template
+and each task computes its own origins' access and direct rows before routing them,
+so the client never runs the origins' street searches. A network with access
+services is the exception: the services need the network, so the client computes
+every street table and each task carries its block's rows, as in process.
 A worker that dies loses only the tasks it held; the scheduler runs them again
 elsewhere. Every block's result depends only on the template and the block, never on
 which worker ran it or how the origins were cut into blocks: the Monte Carlo offsets
@@ -26,10 +33,25 @@ from typing import Any
 
 from . import settings
 from ._progress import progress_bar
-from .engines.embedded import OriginBlock, RaptorChunk, chunk_for, run_chunk
+from .engines.embedded import (
+    BlockSpan,
+    OriginBlock,
+    RaptorChunk,
+    block_from_streets,
+    chunk_for,
+    run_chunk,
+)
+from .engines.street_legs import StreetPlan
 from .errors import EngineUnavailableError, RoutingError, show_value
 
-__all__ = ["require_dask", "check_client", "chunk_size_for", "run_blocks"]
+__all__ = [
+    "require_dask",
+    "check_client",
+    "chunk_size_for",
+    "run_block",
+    "run_blocks",
+    "map_blocks",
+]
 
 #: What to type to get Dask, in every error that needs it.
 INSTALL_HINT = "pip install 'transitmile[dask]'"
@@ -164,20 +186,22 @@ def run_block(template: RaptorChunk, block: OriginBlock, sink: Sink | None = Non
 
 def run_blocks(
     template: RaptorChunk,
-    blocks: Sequence[OriginBlock],
+    blocks: Sequence[OriginBlock] | Sequence[BlockSpan],
     *,
     sink: Sink | None = None,
     client=None,
     progress: bool | None = None,
     ordered: bool = False,
-) -> Iterator[tuple[OriginBlock, Any]]:
+    streets: StreetPlan | None = None,
+) -> Iterator[tuple[OriginBlock | BlockSpan, Any]]:
     """Run every block, here or on a Dask cluster, and yield the results as they come.
 
     Parameters
     ----------
     template : RaptorChunk
-        What all blocks share (from :func:`~transitmile.engines.embedded.plan_chunks`).
-    blocks : sequence of OriginBlock
+        What all blocks share (from :func:`~transitmile.engines.embedded.plan_chunks`
+        or :func:`~transitmile.engines.embedded.plan_template`).
+    blocks : sequence of OriginBlock, or of BlockSpan with ``streets``
         The origins, block by block.
     sink : callable, optional
         Applied to each result where it is computed (see :func:`run_block`); it must be
@@ -189,19 +213,74 @@ def run_blocks(
     ordered : bool
         Yield in block order even on a cluster (results that arrive early wait here), for
         consumers whose arithmetic depends on the order (sums of floats).
+    streets : StreetPlan, optional
+        With :class:`~transitmile.engines.embedded.BlockSpan` blocks: each task computes
+        its block's access and direct rows from this plan
+        (:func:`~transitmile.engines.embedded.block_from_streets`), shipped once per
+        worker like the template.
 
     Yields
     ------
-    block : OriginBlock
+    block : OriginBlock or BlockSpan
     result : tuple or object
         As :func:`run_block`; in completion order on a cluster unless ``ordered``, in
         block order here.
     """
+    return map_blocks(
+        _route_task, (template, sink, streets), blocks, client=client, progress=progress,
+        ordered=ordered,
+    )  # fmt: skip
+
+
+def _route_task(template, sink, streets, block):
+    """One block's task: its street rows first if it has none yet, then its routing."""
+    if streets is not None:
+        block = block_from_streets(template, streets, block)
+    return run_block(template, block, sink)
+
+
+def map_blocks(
+    function: Callable,
+    shared: Sequence[Any],
+    blocks: Sequence[Any],
+    *,
+    client=None,
+    progress: bool | None = None,
+    ordered: bool = False,
+    name: str = "chunk",
+) -> Iterator[tuple[Any, Any]]:
+    """Apply ``function(*shared, block)`` to every block, here or as Dask tasks.
+
+    Parameters
+    ----------
+    function : callable
+        A module-level function (picklable by name).
+    shared : sequence
+        Arguments every call shares: on a cluster each one that is not None is
+        scattered once to every worker (``broadcast=True``: a worker that joins later
+        fetches it once from a peer), never shipped per task.
+    blocks : sequence
+        Objects with a ``number`` (0, 1, ...), one call each.
+    client : dask.distributed.Client, optional
+        Run each call as a task on this cluster (retried ``TASK_RETRIES`` times if it
+        raises; a lost worker's tasks run again elsewhere); ``None`` runs here.
+    progress : bool, optional
+        A progress bar (Dask's own with a client); ``None`` follows ``settings.progress``.
+    ordered : bool
+        Yield in block order even on a cluster.
+    name : str
+        Task keys are ``("transitmile-<name>-<run id>", block.number)`` on the dashboard.
+
+    Yields
+    ------
+    block, result
+        In completion order on a cluster unless ``ordered``, in block order here.
+    """
     if client is None:
         for block in progress_bar(blocks, progress=progress, desc="routing", unit="chunk"):
-            yield block, run_block(template, block, sink)
+            yield block, function(*shared, block)
         return
-    results = _run_on_cluster(check_client(client), template, blocks, sink, progress)
+    results = _run_on_cluster(check_client(client), function, shared, blocks, progress, name)
     yield from _in_order(results, blocks) if ordered else results
 
 
@@ -216,18 +295,19 @@ def _in_order(results, blocks):
             wanted = next(upcoming, None)
 
 
-def _run_on_cluster(client, template, blocks, sink, progress):
+def _run_on_cluster(client, function, shared, blocks, progress, name):
     distributed = require_dask()
     # Shipped once per worker, not once per task: tasks refer to these futures.
-    shared = client.scatter(
-        [template] if sink is None else [template, sink], broadcast=True, hash=False
-    )
-    name = f"transitmile-chunk-{uuid.uuid4().hex[:12]}"
+    present = [k for k, value in enumerate(shared) if value is not None]
+    scattered = client.scatter([shared[k] for k in present], broadcast=True, hash=False)
+    args = list(shared)
+    for k, future in zip(present, scattered, strict=True):
+        args[k] = future
+    key = f"transitmile-{name}-{uuid.uuid4().hex[:12]}"
     futures = [
-        client.submit(run_block, *shared[:1], block, *shared[1:], key=(name, block.number),
-                      retries=TASK_RETRIES)
+        client.submit(function, *args, block, key=(key, block.number), retries=TASK_RETRIES)
         for block in blocks
-    ]  # fmt: skip
+    ]
     by_key = {future.key: block for future, block in zip(futures, blocks, strict=True)}
     try:
         if settings.progress if progress is None else progress:
@@ -236,4 +316,4 @@ def _run_on_cluster(client, template, blocks, sink, progress):
             yield by_key[future.key], result
             future.release()  # the worker may forget it: nothing is gathered twice
     finally:
-        client.cancel([f for f in futures if not f.done()] + shared)
+        client.cancel([f for f in futures if not f.done()] + scattered)

@@ -111,6 +111,10 @@ def travel_time_matrix(
     client : dask.distributed.Client, optional
         Route the chunks of origins as tasks on this Dask cluster (embedded engine; see
         :mod:`transitmile.distributed`). The frame is identical to the in-process one.
+        Each task also computes its origins' street legs (access to stops, door to
+        door); this process snaps the points and builds the egress table. A network
+        with access services falls back to computing every street table here (the
+        services need the network), then ships each chunk's rows with its task.
         Needs ``pip install 'transitmile[dask]'``.
     chunk_size : int, optional
         Origins per chunk (per task with ``client``); default 256 in process, and on a

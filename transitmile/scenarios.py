@@ -619,7 +619,10 @@ def compare_scenarios(
         Where scenario files are written (see :func:`scenario_network`).
     client : dask.distributed.Client, optional
         Route every network's matrix on this Dask cluster (embedded engine); the figures
-        are identical to the in-process ones. Needs ``pip install 'transitmile[dask]'``.
+        are identical to the in-process ones. A scenario with access services
+        (bike-share, microtransit, scooters) computes its street tables on this
+        process, the others on the workers (see :func:`~transitmile.travel_time_matrix`).
+        Needs ``pip install 'transitmile[dask]'``.
 
     Returns
     -------

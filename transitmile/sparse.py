@@ -21,6 +21,7 @@ __all__ = [
     "indptr_from_rows",
     "keep_min_per_pair",
     "min_tables",
+    "stack_rows",
     "sparse_times_from_dense",
     "empty_sparse_times",
 ]
@@ -201,6 +202,47 @@ def min_tables(tables: Sequence[SparseTimes], shape: tuple[int, int] | None) -> 
     )
     return SparseTimes(
         indptr_from_rows(rows, shape[0]), cols.astype(np.int32), secs.astype(np.int32), shape
+    )
+
+
+def stack_rows(tables: Sequence[SparseTimes], n_to: int) -> SparseTimes:
+    """One table from blocks of consecutive rows, in order (the inverse of slicing rows).
+
+    Parameters
+    ----------
+    tables : sequence of SparseTimes
+        Blocks of rows, each with ``n_to`` columns.
+    n_to : int
+        Number of columns (also the shape when ``tables`` is empty).
+
+    Returns
+    -------
+    SparseTimes
+        ``sum of rows x n_to``; the same object when there is one block.
+
+    Raises
+    ------
+    RoutingError
+        A block does not have ``n_to`` columns.
+    """
+    for table in tables:
+        if table.shape[1] != n_to:
+            raise RoutingError(
+                f"cannot stack a table of shape {show_value(table.shape)} into {n_to} columns"
+            )
+    if len(tables) == 1:
+        return tables[0]
+    if not tables:
+        return empty_sparse_times(0, n_to)
+    offsets = np.cumsum([0] + [t.nnz for t in tables[:-1]])
+    indptr = np.concatenate(
+        [[0]] + [t.indptr[1:] + o for t, o in zip(tables, offsets, strict=True)]
+    )
+    return SparseTimes(
+        indptr=indptr.astype(np.int64),
+        indices=np.concatenate([t.indices for t in tables]),
+        seconds=np.concatenate([t.seconds for t in tables]),
+        shape=(sum(t.shape[0] for t in tables), int(n_to)),
     )
 
 

@@ -384,8 +384,11 @@ def accessibility(
         With a network: progress bar.
     client : dask.distributed.Client, optional
         With a network: route the chunks of origins on this Dask cluster (embedded
-        engine); each chunk is reduced here as it arrives, in origin order, so the result
-        is identical to the in-process one. Needs ``pip install 'transitmile[dask]'``.
+        engine; the tasks compute their origins' street legs too, except for a network
+        with access services, whose street tables are computed here: see
+        :func:`~transitmile.travel_time_matrix`); each chunk is reduced here as it
+        arrives, in origin order, so the result is identical to the in-process one.
+        Needs ``pip install 'transitmile[dask]'``.
     **routing
         With a network: any other parameter of
         :func:`~transitmile.travel_time_matrix` (``departure_time_window``,

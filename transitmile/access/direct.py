@@ -50,7 +50,9 @@ def network_runner(
     routing : dict
         Other parameters of :func:`~transitmile.travel_time_matrix`.
     client : dask.distributed.Client, optional
-        Route the chunks on this Dask cluster; they are reduced here, in origin order.
+        Route the chunks on this Dask cluster (with their origins' street legs, unless
+        the network has access services: see :func:`~transitmile.travel_time_matrix`);
+        they are reduced here, in origin order.
 
     Returns
     -------

@@ -34,7 +34,7 @@ from ..sparse import indptr_from_rows
 from . import raptor
 from .frame import BREAKDOWN_COLUMNS, result_frame
 from .request import TravelTimeRequest
-from .street_legs import street_legs
+from .street_legs import StreetPlan, egress_legs, origin_legs, plan_street_legs, street_legs
 from .tables import SparseTimes, check_sparse_times, empty_sparse_times
 from .timetable import Timetable
 
@@ -46,6 +46,10 @@ __all__ = [
     "RaptorChunk",
     "OriginBlock",
     "plan_chunks",
+    "plan_template",
+    "BlockSpan",
+    "block_spans",
+    "block_from_streets",
     "chunk_for",
     "breakdown_minutes",
     "compute_travel_times",
@@ -397,19 +401,13 @@ def plan_chunks(
         "board_slack_s", settings.min_transfer_time_s if board_slack_s is None else board_slack_s, 0
     )
     monte_carlo_draws = _check_int("monte_carlo_draws", monte_carlo_draws, 1)
-    chunk_size = _check_int("chunk_size", chunk_size, 1)
     pcts = np.asarray(list(percentiles), dtype=np.float64)
     if pcts.size == 0 or np.any((pcts < 1) | (pcts > 99)) or np.any(pcts != np.round(pcts)):
         raise RoutingError(
             f"parameter 'percentiles' must be whole numbers in 1..99, got {show_value(list(percentiles))}"
         )
-    access = check_sparse_times("access", access, (None, None))
+    access = _access_table(access, n_stops)
     n_orig = access.shape[0]
-    if access.shape[1] > n_stops:
-        raise RoutingError(
-            f"parameter 'access' has {access.shape[1]} stop columns, the timetable {n_stops}"
-        )
-    access = SparseTimes(access.indptr, access.indices, access.seconds, (n_orig, n_stops))
     egress = check_sparse_times("egress", egress, (None, None))
     n_dest = egress.shape[1]
     if egress.shape[0] > n_stops:
@@ -428,7 +426,6 @@ def plan_chunks(
     direct = check_sparse_times(
         "direct", empty_sparse_times(n_orig, n_dest) if direct is None else direct, (n_orig, n_dest)
     )
-    offsets = draw_phase_offsets(timetable, n_minutes, monte_carlo_draws, seed)
     template = RaptorChunk(
         timetable=timetable,
         transfers=transfers,
@@ -442,21 +439,114 @@ def plan_chunks(
         max_time_s=max_time_s,
         max_rides=max_rides,
         board_slack_s=board_slack_s,
-        block_offsets=offsets,
+        block_offsets=draw_phase_offsets(timetable, n_minutes, monte_carlo_draws, seed),
         breakdown=breakdown,
         keep_iterations=keep_iterations,
     )
     blocks = [
         OriginBlock(
-            number=k,
-            start=start,
-            stop=min(start + chunk_size, n_orig),
-            access=_slice_rows(access, start, min(start + chunk_size, n_orig)),
-            direct=_slice_rows(direct, start, min(start + chunk_size, n_orig)),
+            span.number, span.start, span.stop, _slice_rows(access, span.start, span.stop),
+            _slice_rows(direct, span.start, span.stop),
         )
-        for k, start in enumerate(range(0, n_orig, chunk_size))
-    ]
+        for span in block_spans(n_orig, chunk_size)
+    ]  # fmt: skip
     return template, blocks
+
+
+def plan_template(
+    timetable: Timetable, transfers: SparseTimes | None, egress: SparseTimes, **options
+) -> RaptorChunk:
+    """Check the shared inputs and make the template chunk, before any origin's rows exist.
+
+    Parameters
+    ----------
+    timetable, transfers, egress
+        As :func:`plan_chunks`.
+    **options
+        The keyword parameters of :func:`plan_chunks` but ``chunk_size``
+        (``departure_s``, ``n_minutes``, ...).
+
+    Returns
+    -------
+    RaptorChunk
+        What every chunk shares, with no origins (empty access and direct tables):
+        complete it with :func:`chunk_for` and an :class:`OriginBlock`.
+    """
+    no_origins = empty_sparse_times(0, timetable.n_stops)
+    template, _ = plan_chunks(timetable, transfers, no_origins, egress, None, **options)
+    return template
+
+
+@dataclass(frozen=True)
+class BlockSpan:
+    """Which origins a block holds, before its rows exist (a task computes them).
+
+    Attributes
+    ----------
+    number : int
+        Position of the block (0, 1, ...).
+    start, stop : int
+        Rows ``start:stop`` of the run's origins.
+    """
+
+    number: int
+    start: int
+    stop: int
+
+
+def block_spans(n_origins: int, chunk_size: int) -> list[BlockSpan]:
+    """Cut ``n_origins`` origins into blocks of ``chunk_size`` consecutive ones.
+
+    Parameters
+    ----------
+    n_origins : int
+    chunk_size : int
+        Origins per block (the last one may hold fewer).
+
+    Returns
+    -------
+    list of BlockSpan
+    """
+    chunk_size = _check_int("chunk_size", chunk_size, 1)
+    return [
+        BlockSpan(k, start, min(start + chunk_size, n_origins))
+        for k, start in enumerate(range(0, n_origins, chunk_size))
+    ]
+
+
+def block_from_streets(template: RaptorChunk, streets: StreetPlan, span: BlockSpan) -> OriginBlock:
+    """Compute a block's access and direct rows from the street plan (where its task runs).
+
+    Parameters
+    ----------
+    template : RaptorChunk
+        From :func:`plan_template`: its table shapes are checked against.
+    streets : StreetPlan
+        From :func:`~transitmile.engines.street_legs.plan_street_legs` (no access services).
+    span : BlockSpan
+        Which origins.
+
+    Returns
+    -------
+    OriginBlock
+        The rows :func:`plan_chunks` would have cut from the whole tables.
+    """
+    access, direct, _ = origin_legs(streets, span.start, span.stop)
+    access = _access_table(access, template.access.shape[1])
+    direct = check_sparse_times(
+        "direct", direct, (span.stop - span.start, template.egress.shape[1])
+    )
+    return OriginBlock(span.number, span.start, span.stop, access, direct)
+
+
+def _access_table(access: SparseTimes, n_stops: int) -> SparseTimes:
+    """Check an origin x stop table and give it a column per timetable stop."""
+    access = check_sparse_times("access", access, (None, None))
+    if access.shape[1] > n_stops:
+        raise RoutingError(
+            f"parameter 'access' has {access.shape[1]} stop columns, the timetable {n_stops}"
+        )
+    return SparseTimes(access.indptr, access.indices, access.seconds, (access.shape[0], n_stops))
 
 
 def compute_travel_times(
@@ -495,9 +585,14 @@ def compute_travel_times(
     -------
     TravelTimes
     """
+    template, blocks = plan_chunks(timetable, transfers, access, egress, direct, **options)
+    return _collect(template, blocks, client=client, progress=progress, on_chunk=on_chunk)
+
+
+def _collect(template, blocks, *, client, progress, on_chunk, streets=None) -> TravelTimes:
+    """Run the blocks (here or on ``client``) and gather their minutes, or hand them on."""
     from ..distributed import run_blocks
 
-    template, blocks = plan_chunks(timetable, transfers, access, egress, direct, **options)
     n_orig, n_dest = sum(b.stop - b.start for b in blocks), template.egress.shape[1]
     pcts = template.percentiles
     keep = on_chunk is None
@@ -510,7 +605,7 @@ def compute_travel_times(
     n_iter = template.n_minutes * template.block_offsets.shape[1]
     iterations = np.empty((n_orig, n_iter, n_dest), np.int32) if template.keep_iterations else None
     for block, (out, chunk_parts, chunk_iterations) in run_blocks(
-        template, blocks, client=client, progress=progress, ordered=not keep
+        template, blocks, client=client, progress=progress, ordered=not keep, streets=streets
     ):
         start, stop = block.start, block.stop
         chunk_parts = None if chunk_parts is None else breakdown_minutes(chunk_parts)
@@ -633,7 +728,9 @@ def run_embedded(
     progress : bool, optional
         Progress bars (default ``settings.progress``).
     client : dask.distributed.Client, optional
-        Run the chunks of origins on this Dask cluster (:mod:`transitmile.distributed`).
+        Run the chunks of origins on this Dask cluster (:mod:`transitmile.distributed`),
+        each task computing its origins' access and direct rows; without access
+        services only snapping and egress run here (with them, every street table).
     chunk_size : int
         Origins per chunk.
     writer : transitmile.partitioned.PartWriter, optional
@@ -714,17 +811,46 @@ def _route(network, origins, destinations, request, progress, *, client=None, ch
     """
     from ..distributed import run_blocks
 
-    access, direct, egress = street_legs(network, origins, destinations, request, progress)
     if not request.uses_transit:
+        _, direct, _ = street_legs(network, origins, destinations, request, progress)
         minutes, parts = _street_only_minutes(direct, request)
         return (minutes, parts) if writer is None else writer.write_all(minutes, parts, chunk_size)
+    template, blocks, streets = _plan(
+        network, origins, destinations, request, progress, client, chunk_size
+    )
+    if writer is not None:
+        run = run_blocks(
+            template, blocks, sink=writer, client=client, progress=progress, streets=streets
+        )
+        return [part for _, part in run]
+    result = _collect(
+        template, blocks, client=client, progress=progress, on_chunk=on_chunk, streets=streets
+    )
+    return result.minutes, result.breakdown
+
+
+def _plan(network, origins, destinations, request, progress, client, chunk_size):
+    """Template, blocks and street plan of a transit request.
+
+    In process (or with access services, which need the network: the client computes
+    their tables), the client computes every street table and cuts them into
+    :class:`OriginBlock`. On a cluster, the client only snaps the points and builds the
+    egress table; the blocks are :class:`BlockSpan` whose access and direct rows each
+    task computes from the street plan (None in process).
+    """
+    on_workers = client is not None and not getattr(network, "access_services", ())
+    if on_workers:
+        streets = plan_street_legs(network, origins, destinations, request)
+        egress = _egress_on_workers(streets, client, chunk_size, progress)
+    else:
+        streets = None
+        access, direct, egress = street_legs(network, origins, destinations, request, progress)
     transfers = network.transfer_seconds(
         request.speed_walking,
         min(settings.max_transfer_time_s, request.max_time_walking_s),
         max_distance_m=settings.transfer_limit_m,
         closest_stop_per_pattern=settings.transfers_closest_stop_per_pattern,
     )
-    tables = (network.timetable, transfers, access, egress, direct)
     options = {
         "departure_s": request.departure_seconds,
         "n_minutes": request.n_departure_minutes,
@@ -734,16 +860,39 @@ def _route(network, origins, destinations, request, progress, *, client=None, ch
         "board_slack_s": request.min_transfer_time_s,
         "seed": settings.random_seed,
         "breakdown": request.options.get("breakdown", False),
-        "chunk_size": chunk_size,
     }
-    if writer is not None:
-        template, blocks = plan_chunks(*tables, **options)
-        run = run_blocks(template, blocks, sink=writer, client=client, progress=progress)
-        return [part for _, part in run]
-    result = compute_travel_times(
-        *tables, client=client, progress=progress, on_chunk=on_chunk, **options
+    if on_workers:
+        template = plan_template(network.timetable, transfers, egress, **options)
+        return template, block_spans(len(origins), chunk_size), streets
+    template, blocks = plan_chunks(
+        network.timetable, transfers, access, egress, direct, chunk_size=chunk_size, **options
     )
-    return result.minutes, result.breakdown
+    return template, blocks, None
+
+
+def _egress_on_workers(streets: StreetPlan, client, chunk_size: int, progress) -> SparseTimes:
+    """Build the egress table of a cluster run here.
+
+    Egress from stops is searched here (on every core). When it is the walking access
+    table read the other way (destinations are the origins), the workers compute the
+    access rows block by block and send back only the pairs within the egress limit.
+    """
+    from ..distributed import map_blocks
+
+    rows = None
+    if streets.egress_from_access:
+        spans = block_spans(streets.n_origins, chunk_size)
+        run = map_blocks(
+            _egress_rows, (streets,), spans, client=client, progress=progress, ordered=True,
+            name="streets",
+        )  # fmt: skip
+        rows = [block_rows for _, block_rows in run]
+    return egress_legs(streets, rows, progress)
+
+
+def _egress_rows(streets: StreetPlan, span: BlockSpan) -> SparseTimes:
+    """Give one block's walking access rows within the egress limit (a task)."""
+    return origin_legs(streets, span.start, span.stop, direct=False)[2]
 
 
 def engine_attrs() -> dict[str, str]:

@@ -2,24 +2,263 @@
 
 Per street mode, the request's points are snapped to that mode's graph and one batch
 of street searches serves both access (origin x stop) and door-to-door trips (origin x
-destination); egress (stop x destination) runs from the destinations' side. Tables of
-several modes, and of the network's access services
+destination); egress (stop x destination) runs from the destinations' side, or is the
+walking access table read the other way when the destinations are the origins. Tables
+of several modes, and of the network's access services
 (:mod:`transitmile.engines.access`), are combined by keeping the shortest time per pair.
+
+:func:`plan_street_legs` does the part that needs the network's points (snapping) and
+gives a :class:`StreetPlan` of numpy arrays; :func:`origin_legs` computes the access and
+direct rows of any block of origins from it, so that on a Dask cluster each worker
+computes its own blocks' rows (:mod:`transitmile.distributed`). A block's rows are the
+same rows as the whole table's: every street search starts from one origin.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import geopandas as gpd
+import pandas as pd
 
 from .. import settings
 from ..conventions import WALK
 from ..errors import RoutingError, show_value
-from ..sparse import SparseTimes, min_tables
-from ..streets import Snapped, snap_points, street_travel_times, street_travel_times_many
+from ..sparse import SparseTimes, min_tables, stack_rows
+from ..streets import (
+    Snapped,
+    StreetGraph,
+    snap_points,
+    street_travel_times,
+    street_travel_times_many,
+)
 from .access import with_access_services, with_direct_services
 from .request import TravelTimeRequest
 
-__all__ = ["egress_limit_s", "street_legs"]
+__all__ = [
+    "egress_limit_s",
+    "street_legs",
+    "ModeLegs",
+    "StreetPlan",
+    "plan_street_legs",
+    "origin_legs",
+    "egress_legs",
+]
+
+
+@dataclass
+class ModeLegs:
+    """One street mode's legs of a request, before any search (picklable, no geometry).
+
+    Attributes
+    ----------
+    mode : str
+        ``"WALK"`` or ``"BICYCLE"``.
+    graph : StreetGraph
+        The mode's graph; its ``edges`` keep only ``forward`` and ``backward``.
+    origins : Snapped
+        All the request's origins, snapped to ``graph``.
+    stops : Snapped or None
+        The network's stops, when the mode is an access or egress mode of a transit
+        request.
+    access : bool
+        The mode is an access mode of a transit request (origin x stop searches).
+    destinations : Snapped or None
+        The destinations, when the mode is a door-to-door mode.
+    egress_to : Snapped or None
+        The destinations, when the mode is an egress mode of a transit request.
+    egress_from_access : bool
+        Egress is this mode's access table read the other way (walking, destinations
+        are the origins): it needs every origin's access rows first.
+    speed_kmh : float
+    limit_s : int
+        Longest access or door-to-door leg, seconds.
+    egress_limit_s : int
+        Longest egress leg, seconds (:func:`egress_limit_s`).
+    """
+
+    mode: str
+    graph: StreetGraph
+    origins: Snapped
+    stops: Snapped | None
+    access: bool
+    destinations: Snapped | None
+    egress_to: Snapped | None
+    egress_from_access: bool
+    speed_kmh: float
+    limit_s: int
+    egress_limit_s: int
+
+
+@dataclass
+class StreetPlan:
+    """The street side of a request after snapping: what any block of origins needs.
+
+    Attributes
+    ----------
+    modes : list of ModeLegs
+        One entry per street mode the request uses, in sorted order.
+    n_origins, n_stops, n_destinations : int
+        Shapes of the tables (``n_stops`` is ``len(network.stops)``).
+    """
+
+    modes: list[ModeLegs]
+    n_origins: int
+    n_stops: int
+    n_destinations: int
+
+    @property
+    def egress_from_access(self) -> bool:
+        """Whether the egress table needs every origin's access rows first."""
+        return any(m.egress_from_access for m in self.modes)
+
+
+def plan_street_legs(
+    network, origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame, request: TravelTimeRequest
+) -> StreetPlan:
+    """Snap the request's points and say which searches each street mode needs.
+
+    Parameters
+    ----------
+    network : TransportNetwork
+        Street graphs and snapped stops.
+    origins, destinations : GeoDataFrame
+        Validated points (``destinations`` may be ``origins`` itself).
+    request : TravelTimeRequest
+        Modes, speeds and limits.
+
+    Returns
+    -------
+    StreetPlan
+
+    Raises
+    ------
+    RoutingError
+        No origin lies within the snap radius of the street network.
+    """
+    modes = set(request.direct_modes)
+    if request.uses_transit:
+        modes |= set(request.access_modes) | set(request.egress_modes)
+    snapped_o = {m: _snap(network, origins, m) for m in modes}
+    same = origins is destinations
+    snapped_d = snapped_o if same else {m: _snap(network, destinations, m) for m in modes}
+    if not any(s.snapped.any() for s in snapped_o.values()):
+        raise RoutingError(
+            f"none of the {len(origins)} origins lies within {settings.snap_radius_m:.0f} m of the "
+            f"street network of {network.osm_pbf.name}; e.g. id {show_value(origins['id'].iloc[0])}"
+            f"{network.swapped_hint(origins)}"
+        )
+    legs = []
+    for mode in sorted(modes):
+        access = request.uses_transit and mode in request.access_modes
+        egress = request.uses_transit and mode in request.egress_modes
+        graph = network.street_graph(mode)
+        legs.append(
+            ModeLegs(
+                mode=mode,
+                graph=replace(graph, edges=pd.DataFrame(graph.edges[["forward", "backward"]])),
+                origins=snapped_o[mode],
+                stops=network.snapped_stops(mode) if access or egress else None,
+                access=access,
+                destinations=snapped_d[mode] if mode in request.direct_modes else None,
+                egress_to=snapped_d[mode] if egress else None,
+                egress_from_access=egress and access and same and mode == WALK,
+                speed_kmh=request.speed_kmh(mode),
+                limit_s=request.leg_limit_s(mode),
+                egress_limit_s=egress_limit_s(request, mode) if egress else 0,
+            )
+        )
+    return StreetPlan(legs, len(origins), len(network.stops), len(destinations))
+
+
+def origin_legs(
+    plan: StreetPlan, start: int, stop: int, progress: bool | None = None, *, direct: bool = True
+) -> tuple[SparseTimes | None, SparseTimes, SparseTimes | None]:
+    """Access and direct rows of origins ``start:stop`` (without access services).
+
+    Parameters
+    ----------
+    plan : StreetPlan
+        From :func:`plan_street_legs`.
+    start, stop : int
+        The block of origins (rows of the plan's origins).
+    progress : bool, optional
+        Progress bars of the street searches.
+    direct : bool
+        False leaves out the door-to-door times (an empty table): the same searches,
+        fewer targets.
+
+    Returns
+    -------
+    access : SparseTimes or None
+        Origin x stop seconds, shortest over the access modes (None without any).
+    direct : SparseTimes
+        Origin x destination seconds, shortest over the door-to-door modes.
+    egress_rows : SparseTimes or None
+        With ``plan.egress_from_access``: the walking access rows within the egress
+        limit (origin x stop), whose transpose stacked over all blocks is the walking
+        egress table (:func:`egress_legs`); else None.
+    """
+    access, doors, egress_rows = [], [], None
+    for legs in plan.modes:
+        origins = _rows(legs.origins, start, stop)
+        targets = {
+            "access": legs.stops if legs.access else None,
+            "direct": legs.destinations if direct else None,
+        }
+        targets = {k: v for k, v in targets.items() if v is not None}
+        if not targets:
+            continue
+        many = street_travel_times_many(
+            legs.graph, origins, list(targets.values()), legs.speed_kmh, legs.limit_s,
+            progress=progress,
+        )  # fmt: skip
+        found = dict(zip(targets, many, strict=True))
+        if "access" in found:
+            access.append(found["access"])
+            if legs.egress_from_access:
+                egress_rows = found["access"].within(legs.egress_limit_s)
+        if "direct" in found:
+            doors.append(found["direct"])
+    return (
+        min_tables(access, None),
+        min_tables(doors, (stop - start, plan.n_destinations)),
+        egress_rows,
+    )
+
+
+def egress_legs(
+    plan: StreetPlan, egress_rows: list[SparseTimes] | None = None, progress: bool | None = None
+) -> SparseTimes | None:
+    """Egress table, stop x destination seconds, shortest over the egress modes.
+
+    Parameters
+    ----------
+    plan : StreetPlan
+        From :func:`plan_street_legs`.
+    egress_rows : list of SparseTimes, optional
+        With ``plan.egress_from_access``: :func:`origin_legs`'s ``egress_rows`` of
+        every block, in origin order.
+    progress : bool, optional
+        Progress bars of the street searches.
+
+    Returns
+    -------
+    SparseTimes or None
+        None if the request has no egress (no transit).
+    """
+    tables = []
+    for legs in plan.modes:
+        if legs.egress_from_access:
+            tables.append(stack_rows(egress_rows, plan.n_stops).T)
+        elif legs.egress_to is not None:
+            tables.append(
+                street_travel_times(
+                    legs.graph, legs.stops, legs.egress_to, legs.speed_kmh, legs.egress_limit_s,
+                    progress=progress,
+                )
+            )  # fmt: skip
+    return min_tables(tables, None)
 
 
 def street_legs(
@@ -58,62 +297,15 @@ def street_legs(
     RoutingError
         No origin lies within the snap radius of the street network.
     """
-    modes = set(request.direct_modes)
-    if request.uses_transit:
-        modes |= set(request.access_modes) | set(request.egress_modes)
-    snapped_o = {m: _snap(network, origins, m) for m in modes}
-    same_points = origins is destinations
-    snapped_d = snapped_o if same_points else {m: _snap(network, destinations, m) for m in modes}
-    if not any(s.snapped.any() for s in snapped_o.values()):
-        raise RoutingError(
-            f"none of the {len(origins)} origins lies within {settings.snap_radius_m:.0f} m of the "
-            f"street network of {network.osm_pbf.name}; e.g. id {show_value(origins['id'].iloc[0])}"
-            f"{network.swapped_hint(origins)}"
-        )
-    tables: dict[str, list[SparseTimes]] = {"access": [], "direct": [], "egress": []}
-    for mode in sorted(modes):
-        for name, table in _mode_tables(
-            network, request, mode, snapped_o[mode], snapped_d[mode], same_points, progress
-        ):
-            tables[name].append(table)
-    access = min_tables(tables["access"], None)
-    egress = min_tables(tables["egress"], None)
+    plan = plan_street_legs(network, origins, destinations, request)
+    access, direct, egress_rows = origin_legs(plan, 0, len(origins), progress)
+    egress = egress_legs(plan, [egress_rows], progress)
     if request.uses_transit:
         access, egress = with_access_services(
             network, origins, destinations, request, access, egress
         )
-    direct = min_tables(tables["direct"], (len(origins), len(destinations)))
-    if request.uses_transit:
         direct = with_direct_services(network, origins, destinations, request, direct)
     return access, direct, egress
-
-
-def _mode_tables(network, request, mode, origins: Snapped, destinations: Snapped, same, progress):
-    """``(name, table)`` pairs of one street mode: access, direct, egress as the request uses."""
-    graph, stops = network.street_graph(mode), network.snapped_stops(mode)
-    speed, limit = request.speed_kmh(mode), request.leg_limit_s(mode)
-    targets = {}
-    if request.uses_transit and mode in request.access_modes:
-        targets["access"] = stops
-    if mode in request.direct_modes:
-        targets["direct"] = destinations
-    found = {}
-    if targets:
-        many = street_travel_times_many(
-            graph, origins, list(targets.values()), speed, limit, progress=progress
-        )
-        found = dict(zip(targets, many, strict=True))
-    out = list(found.items())
-    if request.uses_transit and mode in request.egress_modes:
-        egress_limit = egress_limit_s(request, mode)
-        if mode == WALK and same and "access" in found:
-            out.append(("egress", found["access"].T.within(egress_limit)))
-        else:
-            egress = street_travel_times(
-                graph, stops, destinations, speed, egress_limit, progress=progress
-            )
-            out.append(("egress", egress))
-    return out
 
 
 def egress_limit_s(request: TravelTimeRequest, mode: str) -> int:
@@ -150,3 +342,15 @@ def egress_limit_s(request: TravelTimeRequest, mode: str) -> int:
 def _snap(network, points: gpd.GeoDataFrame, mode: str) -> Snapped:
     """Points snapped to the street graph of one mode."""
     return snap_points(network.street_graph(mode), points, radius_m=settings.snap_radius_m)
+
+
+def _rows(points: Snapped, start: int, stop: int) -> Snapped:
+    """Points ``start:stop`` of a snapped layer."""
+    if start == 0 and stop == len(points):
+        return points
+    arrays = {
+        name: getattr(points, name)[start:stop]
+        for name in ("ids", "node_a", "node_b", "dist_a", "dist_b", "snap_distance", "edge",
+                     "offset", "x", "y")
+    }  # fmt: skip
+    return replace(points, **arrays)

@@ -1,7 +1,8 @@
 """Street travel-time tables between snapped points, within a time limit.
 
-Times come from :func:`scipy.sparse.csgraph.dijkstra` with a distance limit, one search
-per from-point (each a source node linked to its edge's ends), vectorised in chunks.
+Times come from limited Dijkstra searches (:func:`~transitmile.streets.search.shortest_metres`,
+scipy's ``dijkstra`` metres on every core), one search per from-point (each a source node
+linked to its edge's ends), vectorised in chunks.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
 
 from .._progress import progress_bar
 from ..conventions import R5PY_DEFAULTS, mode_word
 from ..errors import NetworkError, RoutingError, show_value
 from ..sparse import SparseTimes, keep_min_per_pair
 from .graph import StreetGraph
+from .search import shortest_metres
 from .snapping import Snapped
 
 __all__ = ["DEFAULT_SPEED_KMH", "street_travel_times", "street_travel_times_many"]
@@ -239,7 +240,7 @@ def _times_by_rows(
     for start in progress_bar(starts, desc=desc, unit="chunk", progress=progress):
         rows = rows_to_do[start : start + chunk]
         sources = adjacency.shape[0] + rows
-        network = dijkstra(graph, directed=True, indices=sources, limit=limit_m)
+        network = shortest_metres(graph, sources, limit_m)
         for builder, ((col_nodes, col_dists), _) in zip(tables, targets, strict=True):
             metres = _combine(network, col_nodes, col_dists)
             builder.add(rows, metres, speed, max_time_s)
