@@ -407,8 +407,9 @@ class TransportNetwork:
             1,000 m).
         closest_stop_per_pattern : bool
             Keep, from each stop, only the stops that are the nearest one (by walking
-            distance; ties to the lower stop index) on some pattern serving them, and no
-            walk to the stop itself: R5's ``TransferFinder.retainClosestStopsOnPatterns``.
+            distance, among those within ``max_distance_m``; ties to the lower stop index)
+            on some pattern serving them, and no walk to the stop itself: R5's
+            ``TransferFinder.retainClosestStopsOnPatterns``. The time limit applies after.
             Boarding a pattern at a farther stop rarely helps (R5's own comment names the
             exception: a U-shaped line, boarded on its far arm).
 
@@ -420,15 +421,32 @@ class TransportNetwork:
         metres = self._built.transfer_m
         rows = metres.rows
         seconds = np.rint(metres.seconds * (3.6 / speed_walking)).astype(np.int32)
-        keep = seconds <= max_transfer_time_s
-        if max_distance_m is not None:
-            keep &= metres.seconds <= max_distance_m
-        if closest_stop_per_pattern:
-            keep &= rows != metres.indices
-            keep &= _closest_on_patterns(rows, metres.indices, metres.seconds, keep,
-                                         self.timetable)  # fmt: skip
+        keep = (seconds <= max_transfer_time_s) & self._transfer_rule(
+            max_distance_m, closest_stop_per_pattern
+        )
         indptr = indptr_from_rows(rows[keep], metres.shape[0])
         return SparseTimes(indptr, metres.indices[keep], seconds[keep], metres.shape)
+
+    def _transfer_rule(self, max_distance_m: float | None, closest: bool) -> np.ndarray:
+        """Transfers kept by the distance rules, whatever the speed (remembered per network).
+
+        As R5's ``TransferFinder``, the nearest stop of each pattern is chosen by distance
+        among the stops within ``max_distance_m``, before any time limit.
+        """
+        memo = self.__dict__.setdefault("_transfer_rules", {})
+        key = (max_distance_m, closest)
+        if key not in memo:
+            metres = self._built.transfer_m
+            keep = np.ones(metres.nnz, dtype=bool)
+            if max_distance_m is not None:
+                keep &= metres.seconds <= max_distance_m
+            if closest:
+                rows = metres.rows
+                keep &= rows != metres.indices
+                keep &= _closest_on_patterns(rows, metres.indices, metres.seconds, keep,
+                                             self.timetable)  # fmt: skip
+            memo[key] = keep
+        return memo[key]
 
     def __repr__(self) -> str:
         """Show the inputs, date, number of stops and whether the cache was used."""
