@@ -291,6 +291,20 @@ def test_widening_the_window_keeps_the_minutes_inside_it(poa_cells):
     np.testing.assert_array_equal(single.iterations[:, 0], wide.iterations[:, 7])
 
 
+def test_range_search_equals_a_fresh_search_every_minute(poa_cells):
+    # A range search scans a pattern from a stop only when the stop's new label
+    # catches an earlier trip than it did in a later minute, and ends a scan where an
+    # earlier minute already carried an earlier trip (raptor_rounds, range_search).
+    # A one-minute search does neither: every minute of the window must equal it.
+    window = _route(poa_cells, n_minutes=30, keep_iterations=True)
+    for minute in range(30):
+        fresh = _route(poa_cells, departure_s=14 * 3600 + 60 * minute, n_minutes=1,
+                       keep_iterations=True)  # fmt: skip
+        np.testing.assert_array_equal(
+            fresh.iterations[:, 0], window.iterations[:, minute], err_msg=f"minute {minute}"
+        )
+
+
 def test_breakdown_adds_up_to_the_median(poa_cells):
     result = _route(poa_cells, percentiles=(50,), breakdown=True, keep_iterations=True)
     parts = result.breakdown

@@ -80,18 +80,23 @@ Labels = namedtuple("Labels", ["tau", "tau_ride", "parent"])
 
 #: Work lists of one search, reused across minutes and draws: marked stops (with their
 #: flags), patterns to scan (``pattern_first`` all -1 between rounds), stops to egress
-#: from (with flags), the round's new and ridden stops, and per stop the first scheduled
-#: departure catchable from its round-0 label (-1 until set; see :func:`seed_access_range`).
+#: from (with flags), the round's new and ridden stops, per stop the first scheduled
+#: departure catchable from its round-0 label (``departure_cursor``, -1 until set; see
+#: :func:`seed_access_range`), and ``trip_cursor``: per round
+#: and stop-pattern entry (``tt.stop_pattern``), the first trip catchable from the label
+#: last looked at, int32 ``[max_rides + 1, n_entries]`` (-1 until set; see
+#: :func:`raptor_rounds`).
 Scratch = namedtuple(
     "Scratch",
     ["marked_list", "stop_flag", "pattern_first", "pattern_list", "egress_flag",
-     "egress_list", "new_list", "ride_list", "departure_cursor"],
+     "egress_list", "new_list", "ride_list", "departure_cursor", "trip_cursor",
+     "trip_carried", "pattern_last"],
 )  # fmt: skip
 
 
 @njit(cache=True)
-def new_scratch(n_stops, n_patterns):
-    """Work lists for one search over ``n_stops`` stops and ``n_patterns`` patterns."""
+def new_scratch(n_stops, n_patterns, max_rides, n_entries):
+    """Work lists for a search: stops, patterns, rounds, stop-pattern entries."""
     return Scratch(
         np.empty(n_stops, dtype=np.int32),
         np.zeros(n_stops, dtype=np.int8),
@@ -102,6 +107,9 @@ def new_scratch(n_stops, n_patterns):
         np.empty(n_stops, dtype=np.int32),
         np.empty(n_stops, dtype=np.int32),
         np.full(n_stops, -1, dtype=np.int64),
+        np.full((max_rides + 1, n_entries), -1, dtype=np.int32),
+        np.full((max_rides + 1, n_entries), UNREACHED, dtype=np.int32),
+        np.empty(n_patterns, dtype=np.int32),
     )
 
 
@@ -145,10 +153,34 @@ def _first_trip_from(departures, base, n_trips, pos, hi, earliest):
     return lo
 
 
+@njit(cache=True, inline="always")
+def _catches_earlier_trip(departures, base, n_trips, pos, cursor, j, earliest):
+    """Whether a label catches an earlier trip of a pattern than the one last looked at.
+
+    ``cursor[j]`` (entry ``j`` of ``tt.stop_pattern``: a pattern at position ``pos``)
+    is the first trip catchable from the label last looked at (``n_trips`` if none,
+    -1 before the first), and is moved to the first trip departing at or after
+    ``earliest`` (seconds: the new label plus the board slack).
+    """
+    c = cursor[j]
+    start = base + pos * n_trips
+    if c < 0:  # first look at this entry: scan from it if any trip is catchable
+        c = _first_trip_from(departures, base, n_trips, pos, n_trips, earliest)
+        cursor[j] = c
+        return c < n_trips
+    if c == 0 or departures[start + c - 1] < earliest:
+        return False
+    c -= 1
+    while c > 0 and departures[start + c - 1] >= earliest:
+        c -= 1
+    cursor[j] = c
+    return True
+
+
 @njit(cache=True)
 def raptor_rounds(
     tt, max_rides, board_slack_s, latest_arrival, pattern_shift, headway_mode,
-    headway_patterns, labels, scratch, n_marked, n_egress, record,
+    headway_patterns, labels, scratch, n_marked, n_egress, record, range_search,
 ):  # fmt: skip
     """Run rounds 1..``max_rides`` from the stops marked in round 0.
 
@@ -176,6 +208,19 @@ def raptor_rounds(
         ride (pattern, trip, boarding and alighting positions) and the walking transfer
         (from stop, seconds). Labels reused from later minutes keep the parents they
         were set with, so the pointers describe the current labels after every call.
+    range_search : bool
+        True in the scheduled searches of range RAPTOR (labels kept from later minutes;
+        not in a Monte Carlo draw, whose trips move). A pattern is then scanned from a
+        marked stop only if the stop's new label catches an earlier trip of it than
+        the label last looked at there (``scratch.trip_cursor``). Otherwise the trip
+        boarded there is one already boarded from an earlier label, in an earlier
+        minute or through a chain of such looks back to a first one, which was scanned:
+        the labels already hold its arrivals (labels only fall, from minute to minute
+        and round to round; patterns are FIFO, so boarding an earlier trip downstream
+        only lowers them). A scan could improve nothing, so the labels, the parents and
+        the egress list are exactly those of scanning every pattern of every marked
+        stop. A label lowered without a look (carried down from an earlier round) leaves
+        its cursor at a later trip, which can only make the test answer yes.
 
     Returns
     -------
@@ -192,25 +237,42 @@ def raptor_rounds(
     pattern_block, stop_pattern_ptr = tt.pattern_block, tt.stop_pattern_ptr
     stop_pattern, stop_position = tt.stop_pattern, tt.stop_position
     transfer_ptr, transfer_to, transfer_s = tt.transfer_ptr, tt.transfer_to, tt.transfer_s
+    prune = range_search and headway_mode != HEADWAY_DRAW
     for k in range(1, max_rides + 1):
         if n_marked == 0 and headway_mode != HEADWAY_DRAW:
             break
         # Patterns through marked stops, scanned from the first marked position.
         n_pat = 0
+        cursor = scratch.trip_cursor[k - 1]
+        carried = scratch.trip_carried[k]
+        pattern_last = scratch.pattern_last
         for i in range(n_marked):
             s = marked_list[i]
             stop_flag[s] = 0
+            catch_from = np.int64(tau[k - 1, s]) + board_slack_s
             for j in range(stop_pattern_ptr[s], stop_pattern_ptr[s + 1]):
                 p = stop_pattern[j]
                 pos = stop_position[j]
                 if headway_mode == SCHEDULED_ONLY and pattern_block[p] >= 0:
                     continue
+                if prune:
+                    n_pos = pattern_stop_ptr[p + 1] - pattern_stop_ptr[p]
+                    base = pattern_time_ptr[p]
+                    n_trips = (pattern_time_ptr[p + 1] - base) // n_pos
+                    if not _catches_earlier_trip(departures, base, n_trips, pos, cursor, j,
+                                                 catch_from):  # fmt: skip
+                        continue
+                    if cursor[j] >= carried[pattern_stop_ptr[p] + pos]:
+                        continue
                 if pattern_first[p] < 0:
                     pattern_list[n_pat] = p
                     n_pat += 1
                     pattern_first[p] = pos
+                    pattern_last[p] = pos
                 elif pos < pattern_first[p]:
                     pattern_first[p] = pos
+                elif pos > pattern_last[p]:
+                    pattern_last[p] = pos
         if headway_mode == HEADWAY_DRAW:
             # Any labelled stop may board a re-phased headway trip: scan them all.
             for h in range(len(headway_patterns)):
@@ -272,6 +334,11 @@ def raptor_rounds(
                     if hi > 0 and departures[base + pos * n_trips + hi - 1] >= earliest:
                         trip = _first_trip_from(departures, base, n_trips, pos, hi, earliest)
                         board_pos = pos
+                if prune and trip >= 0:
+                    if trip < carried[s0 + pos]:
+                        carried[s0 + pos] = trip
+                    elif pos >= pattern_last[p]:
+                        break
         # Walking transfers from stops reached by vehicle in this round.
         for i in range(n_ride):
             s = ride_list[i]
@@ -534,10 +601,15 @@ def _direct_row(direct, origin, n_dest):
 
 
 @njit(cache=True)
-def _origin_setup(tt, direct, origin, n_dest, max_rides, has_headway, record):
-    """Per-origin state: work lists, labels, draw labels and the door-to-door street row."""
+def _origin_setup(tt, direct, origin, n_dest, max_rides, has_headway, record, n_minutes):
+    """Per-origin state: work lists, labels, draw labels and the door-to-door street row.
+
+    The trip cursors of a range search are only allocated for windows of several
+    minutes (a single search has no earlier look to compare with).
+    """
     n_stops = len(tt.stop_pattern_ptr) - 1
-    scratch = new_scratch(n_stops, len(tt.pattern_stop_ptr) - 1)
+    n_entries = len(tt.stop_pattern) if n_minutes > 1 else 0
+    scratch = new_scratch(n_stops, len(tt.pattern_stop_ptr) - 1, max_rides, n_entries)
     labels = new_labels(max_rides, n_stops, record)
     draw = new_labels(max_rides, n_stops if has_headway else 1, record)
     return scratch, labels, draw, _direct_row(direct, origin, n_dest)
@@ -554,9 +626,10 @@ def _scheduled_search(tt, access, origin, t0, latest, max_rides, board_slack_s, 
     no_shift, mode, headway_patterns, dep_ptr, departures = setup
     n_marked = seed_access_range(labels.tau, access, origin, t0, latest, board_slack_s, dep_ptr,
                                  departures, scratch)  # fmt: skip
+    range_search = scratch.trip_cursor.shape[1] > 0
     return raptor_rounds(
         tt, max_rides, board_slack_s, latest, no_shift, mode, headway_patterns,
-        labels, scratch, n_marked, 0, record,
+        labels, scratch, n_marked, 0, record, range_search,
     )  # fmt: skip
 
 
@@ -574,7 +647,7 @@ def _draw_search(tt, labels, draw, offsets, max_rides, board_slack_s, latest,
     shift = pattern_shifts(tt.pattern_block, offsets)
     n_egress = raptor_rounds(
         tt, max_rides, board_slack_s, latest, shift, HEADWAY_DRAW, headway_patterns,
-        draw, scratch, 0, 0, record,
+        draw, scratch, 0, 0, record, False,
     )  # fmt: skip
     return n_egress, shift
 
@@ -713,7 +786,7 @@ def range_raptor_chunk(
         o = origins[i]
         # Per-origin scratch: each prange worker owns its labels.
         scratch, labels, draw, direct_row = _origin_setup(
-            tt, direct, o, n_dest, max_rides, has_headway, False
+            tt, direct, o, n_dest, max_rides, has_headway, False, n_minutes
         )
         dest_arrival = np.full(n_dest, UNREACHED, dtype=np.int32)
         draw_dest = np.empty(n_dest if has_headway else 1, dtype=np.int32)
@@ -868,7 +941,7 @@ def breakdown_chunk_kernel(
         if bucket_ptr[n_iter] == 0:
             continue
         scratch, labels, draw, direct_row = _origin_setup(
-            tt, direct, o, n_dest, max_rides, has_headway, True
+            tt, direct, o, n_dest, max_rides, has_headway, True, n_minutes
         )
         parts = np.zeros(4, dtype=np.int64)
         for mi in range(n_minutes - 1, -1, -1):
