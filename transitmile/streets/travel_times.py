@@ -2,7 +2,8 @@
 
 Times come from limited Dijkstra searches (:func:`~transitmile.streets.search.shortest_metres`,
 scipy's ``dijkstra`` metres on every core), one search per from-point (each a source node
-linked to its edge's ends), vectorised in chunks.
+linked to its edge's ends), in chunks; each chunk's metres become table rows in one
+numba pass over the rows, on every core (:func:`_rows_within`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from numba import njit, prange
 
 from .._progress import progress_bar
 from ..conventions import R5PY_DEFAULTS, mode_word
 from ..errors import NetworkError, RoutingError, show_value
-from ..sparse import SparseTimes, keep_min_per_pair
+from ..sparse import SparseTimes, indptr_from_rows, keep_min_per_pair
 from .graph import StreetGraph
 from .search import shortest_metres
 from .snapping import Snapped
@@ -242,8 +244,7 @@ def _times_by_rows(
         sources = adjacency.shape[0] + rows
         network = shortest_metres(graph, sources, limit_m)
         for builder, ((col_nodes, col_dists), _) in zip(tables, targets, strict=True):
-            metres = _combine(network, col_nodes, col_dists)
-            builder.add(rows, metres, speed, max_time_s)
+            builder.add(rows, network, col_nodes, col_dists, speed, max_time_s)
     return [builder.table() for builder in tables]
 
 
@@ -278,16 +279,19 @@ class _TableBuilder:
         self.counts = np.zeros(n_from, np.int64)
         self.indices, self.seconds = [], []
 
-    def add(self, rows: np.ndarray, metres: np.ndarray, speed: float, max_time_s: float) -> None:
+    def add(self, rows, network, col_nodes, col_dists, speed: float, max_time_s: float) -> None:
+        """Add the rows searched in ``network`` (metres to every node, one row per point)."""
         lo, hi = np.searchsorted(self.same_i, [rows[0], rows[-1] + 1])
-        if hi > lo:
-            pos = np.searchsorted(rows, self.same_i[lo:hi])
-            np.minimum.at(metres, (pos, self.same_j[lo:hi]), self.same_m[lo:hi])
-        secs = np.floor(metres / speed + 0.5)
-        r, c = np.nonzero(secs <= max_time_s)
-        self.counts[rows] = np.bincount(r, minlength=len(rows))
-        self.indices.append(c.astype(np.int32))
-        self.seconds.append(secs[r, c].astype(np.int32))
+        same_ptr = indptr_from_rows(np.searchsorted(rows, self.same_i[lo:hi]), len(rows))
+        counts, indices, seconds = _rows_within(
+            network, np.ascontiguousarray(col_nodes, np.int64),
+            np.ascontiguousarray(col_dists, np.float64), same_ptr,
+            np.ascontiguousarray(self.same_j[lo:hi], np.int64),
+            np.ascontiguousarray(self.same_m[lo:hi], np.float64), float(speed), float(max_time_s),
+        )  # fmt: skip
+        self.counts[rows] = counts
+        self.indices.append(indices)
+        self.seconds.append(seconds)
 
     def table(self) -> SparseTimes:
         return SparseTimes(
@@ -298,8 +302,64 @@ class _TableBuilder:
         )
 
 
-def _combine(network, to_nodes, to_dists) -> np.ndarray:
-    """Shortest metres from each searched point to every to-point, shape (rows, n_to)."""
-    best = network[:, to_nodes[0]] + to_dists[0][None, :]  # arrive via node_a
-    np.minimum(best, network[:, to_nodes[1]] + to_dists[1][None, :], out=best)  # via node_b
-    return best
+@njit(cache=True, parallel=True)
+def _rows_within(network, to_nodes, to_dists, same_ptr, same_j, same_m, speed, max_time_s):
+    """Table rows of searched points: seconds to every to-point within ``max_time_s``.
+
+    Parameters
+    ----------
+    network : float64 [rows, n_nodes]
+        Metres from each searched point to every node (inf beyond the limit).
+    to_nodes, to_dists : int64 [2, n_to], float64 [2, n_to]
+        Each to-point's two edge ends and the metres from them to the point.
+    same_ptr, same_j, same_m : int64 [rows + 1], int64, float64
+        Per row (CSR) the to-points on the same edge and the metres along it.
+    speed, max_time_s : float
+        Metres per second; longest time kept, seconds.
+
+    Returns
+    -------
+    counts : int64 [rows]
+    indices, seconds : int32
+        The kept pairs row by row, to-points in increasing order.
+
+    Notes
+    -----
+    The metres of a pair are the shorter arrival (via either edge end, or along the
+    shared edge), seconds ``floor(metres / speed + 0.5)``: the same float64 operations,
+    in the same order, as numpy's dense arrays gave before, so the same seconds.
+    """
+    n_rows, n_to = network.shape[0], to_nodes.shape[1]
+    seconds_dense = np.empty((n_rows, n_to), dtype=np.int32)
+    counts = np.zeros(n_rows, dtype=np.int64)
+    for r in prange(n_rows):
+        metres = np.empty(n_to)
+        for j in range(n_to):
+            via_a = network[r, to_nodes[0, j]] + to_dists[0, j]
+            via_b = network[r, to_nodes[1, j]] + to_dists[1, j]
+            metres[j] = via_b if via_b < via_a else via_a
+        for q in range(same_ptr[r], same_ptr[r + 1]):
+            if same_m[q] < metres[same_j[q]]:
+                metres[same_j[q]] = same_m[q]
+        kept = 0
+        for j in range(n_to):
+            secs = np.floor(metres[j] / speed + 0.5)
+            if secs <= max_time_s:
+                seconds_dense[r, j] = np.int32(secs)
+                kept += 1
+            else:
+                seconds_dense[r, j] = -1
+        counts[r] = kept
+    ptr = np.zeros(n_rows + 1, dtype=np.int64)
+    for r in range(n_rows):
+        ptr[r + 1] = ptr[r] + counts[r]
+    indices = np.empty(ptr[n_rows], dtype=np.int32)
+    seconds = np.empty(ptr[n_rows], dtype=np.int32)
+    for r in prange(n_rows):
+        k = ptr[r]
+        for j in range(n_to):
+            if seconds_dense[r, j] >= 0:
+                indices[k] = j
+                seconds[k] = seconds_dense[r, j]
+                k += 1
+    return counts, indices, seconds
