@@ -342,6 +342,24 @@ def test_sparse_times_to_dense_and_frame():
     ]
 
 
+def test_nearest_keeps_each_rows_quickest_pairs():
+    # row 0: 90, 30, 30, 10 s to stops 0-3 -> the two quickest are stop 3 (10 s) and, of
+    # the two at 30 s, the lower index (stop 1); row 1 has one pair; row 2 none
+    dense = np.array([[90, 30, 30, 10], [-1, -1, 40, -1], [-1, -1, -1, -1]], float)
+    dense[dense < 0] = np.inf
+    kept = sparse_times_from_dense(dense).nearest(2).to_dense(fill=-1)
+    np.testing.assert_array_equal(kept, [[-1, 30, -1, 10], [-1, -1, 40, -1], [-1, -1, -1, -1]])
+    # pairs within the limit everywhere: the same object back
+    three = sparse_times_from_dense(dense[1:])
+    assert three.nearest(1) is three
+    # a shuffled row gives the same pairs (ties do not depend on the order of the pairs)
+    shuffled = SparseTimes(
+        np.array([0, 4]), np.array([2, 0, 3, 1], np.int32), np.array([30, 90, 10, 30], np.int32),
+        (1, 4),
+    )  # fmt: skip
+    np.testing.assert_array_equal(shuffled.nearest(2).to_dense(fill=-1), [kept[0]])
+
+
 def test_stack_rows_undoes_slicing_rows():
     dense = np.array([[0, -1, 90], [-1, -1, -1], [-1, 30, -1], [5, 6, -1]], float)
     dense[dense < 0] = np.inf

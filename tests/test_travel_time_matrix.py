@@ -443,6 +443,37 @@ def test_egress_walk_is_capped_as_r5_builds_its_egress_tables(town, monkeypatch)
     assert ttm(town, max_time_walking=dt.timedelta(seconds=499), **one)["travel_time"].isna().all()
 
 
+def test_access_stop_limit_keeps_each_points_quickest_stops(town, monkeypatch):
+    # O reaches A in 500 s and B in 5,500 s (within r5py's 2-hour walk); D is reached
+    # from B in 500 s (A is 5,500 m away, past the 2,000 m egress cap). With one stop
+    # per point O keeps A only, D keeps B: the trip O -> A -> bus -> B -> D is intact.
+    from transitmile.engines.request import TravelTimeRequest
+    from transitmile.engines.street_legs import origin_legs, plan_street_legs, street_legs
+
+    network, o, d = town
+    request = TravelTimeRequest(EIGHT)
+    assert settings.access_stop_limit is None  # R5 and r5py: every stop within the walk
+    access, _, egress = street_legs(network, o, d, request)
+    assert access.to_dense(fill=-1).tolist() == [[500, 5500]]
+    assert egress.to_dense(fill=-1).tolist() == [[-1], [500]]
+    monkeypatch.setattr(settings, "access_stop_limit", 1)
+    access, _, egress = street_legs(network, o, d, request)
+    assert access.to_dense(fill=-1).tolist() == [[500, -1]]
+    assert egress.to_dense(fill=-1).tolist() == [[-1], [500]]
+    one = {"departure_time_window": dt.timedelta(minutes=1)}
+    limited = ttm(town, **one)
+    assert limited["travel_time"].tolist() == [28.0]
+    assert limited.attrs["settings"]["access_stop_limit"] == 1
+    # a plan carries the limit it was made with: workers apply the client's setting
+    plan = plan_street_legs(network, o, d, request)
+    monkeypatch.setattr(settings, "access_stop_limit", None)
+    assert origin_legs(plan, 0, 1)[0].to_dense(fill=-1).tolist() == [[500, -1]]
+    for bad in (0, 2.5, "10", True):
+        monkeypatch.setattr(settings, "access_stop_limit", bad)
+        with pytest.raises(RoutingError, match=r"settings.access_stop_limit .* got"):
+            ttm(town, **one)
+
+
 def test_egress_limit_is_the_cap_at_the_request_speed():
     from transitmile.engines.request import TravelTimeRequest
     from transitmile.engines.street_legs import egress_limit_s

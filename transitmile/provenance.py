@@ -48,7 +48,7 @@ def model_settings() -> dict[str, Any]:
     """
     names = (
         "egress_walk_limit_m", "egress_bike_limit_m", "max_transfer_time_s", "transfer_limit_m",
-        "transfers_closest_stop_per_pattern",
+        "transfers_closest_stop_per_pattern", "access_stop_limit",
         "min_transfer_time_s", "snap_radius_m", "random_seed",
     )  # fmt: skip
     return {name: getattr(settings, name) for name in names}

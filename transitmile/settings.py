@@ -49,6 +49,11 @@ transfer_limit_m: float | None = 1000.0
 #: itself), as R5's ``TransferFinder.retainClosestStopsOnPatterns``. ``False`` keeps every
 #: stop within the limits.
 transfers_closest_stop_per_pattern: bool = True
+#: First and last mile reach at most this many stops per point, the quickest first (ties to
+#: the lower stop index), like ferrobus's ``max_nearest_stops`` (10). ``None`` (R5, r5py):
+#: every stop within the walking or cycling limit. A model lever for speed, measured in
+#: ``benchmarks/model_levers.py``: it drops trips that start or end at a farther stop.
+access_stop_limit: int | None = None
 #: Boarding slack: minimum time between arriving at a stop and boarding, seconds (r5py's 60 s).
 min_transfer_time_s: int = int(R5PY_DEFAULTS.min_transfer_time.total_seconds())
 

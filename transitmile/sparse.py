@@ -107,6 +107,32 @@ class SparseTimes:
         indptr = indptr_from_rows(self.rows[keep], self.shape[0])
         return SparseTimes(indptr, self.indices[keep], self.seconds[keep], self.shape)
 
+    def nearest(self, limit: int) -> SparseTimes:
+        """Keep each row's ``limit`` quickest pairs (the same object if none is dropped).
+
+        Ties go to the lower column index, so the result does not depend on the order
+        of the pairs.
+
+        Parameters
+        ----------
+        limit : int
+            Pairs kept per row (>= 1).
+
+        Returns
+        -------
+        SparseTimes
+            Same shape, at most ``limit`` pairs per row.
+        """
+        if self.nnz == 0 or np.diff(self.indptr).max() <= limit:
+            return self
+        rows = self.rows
+        order = np.lexsort((self.indices, self.seconds, rows))
+        rank = np.arange(self.nnz) - self.indptr[rows[order]]
+        keep = np.zeros(self.nnz, dtype=bool)
+        keep[order[rank < limit]] = True
+        indptr = indptr_from_rows(rows[keep], self.shape[0])
+        return SparseTimes(indptr, self.indices[keep], self.seconds[keep], self.shape)
+
     def to_frame(self, from_ids=None, to_ids=None) -> pd.DataFrame:
         """Long table ``from_id, to_id, seconds`` of the reachable pairs.
 

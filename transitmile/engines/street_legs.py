@@ -43,6 +43,7 @@ __all__ = [
     "plan_street_legs",
     "origin_legs",
     "egress_legs",
+    "nearest_stops",
 ]
 
 
@@ -100,12 +101,17 @@ class StreetPlan:
         One entry per street mode the request uses, in sorted order.
     n_origins, n_stops, n_destinations : int
         Shapes of the tables (``n_stops`` is ``len(network.stops)``).
+    stop_limit : int or None
+        ``settings.access_stop_limit`` when the plan was made (workers apply the
+        client's value, not their own): each origin's access row and each
+        destination's egress column keep that many quickest stops.
     """
 
     modes: list[ModeLegs]
     n_origins: int
     n_stops: int
     n_destinations: int
+    stop_limit: int | None = None
 
     @property
     def egress_from_access(self) -> bool:
@@ -168,7 +174,7 @@ def plan_street_legs(
                 egress_limit_s=egress_limit_s(request, mode) if egress else 0,
             )
         )
-    return StreetPlan(legs, len(origins), len(network.stops), len(destinations))
+    return StreetPlan(legs, len(origins), len(network.stops), len(destinations), _stop_limit())
 
 
 def origin_legs(
@@ -221,7 +227,7 @@ def origin_legs(
         if "direct" in found:
             doors.append(found["direct"])
     return (
-        min_tables(access, None),
+        nearest_stops(min_tables(access, None), plan.stop_limit),
         min_tables(doors, (stop - start, plan.n_destinations)),
         egress_rows,
     )
@@ -258,7 +264,7 @@ def egress_legs(
                     progress=progress,
                 )
             )  # fmt: skip
-    return min_tables(tables, None)
+    return nearest_stops(min_tables(tables, None), plan.stop_limit, by_destination=True)
 
 
 def street_legs(
@@ -305,7 +311,52 @@ def street_legs(
             network, origins, destinations, request, access, egress
         )
         direct = with_direct_services(network, origins, destinations, request, direct)
+        # A service may bring nearer stops: keep the quickest again (the same pairs
+        # when it brings none, as the limit keeps a row's quickest whatever their source).
+        access = nearest_stops(access, plan.stop_limit)
+        egress = nearest_stops(egress, plan.stop_limit, by_destination=True)
     return access, direct, egress
+
+
+def nearest_stops(
+    table: SparseTimes | None, limit: int | None, *, by_destination: bool = False
+) -> SparseTimes | None:
+    """Keep each point's ``limit`` quickest stops (``settings.access_stop_limit``).
+
+    Parameters
+    ----------
+    table : SparseTimes or None
+        Access (origin x stop) or, with ``by_destination``, egress (stop x destination)
+        seconds.
+    limit : int or None
+        Stops kept per origin or destination; None keeps all.
+    by_destination : bool
+        Limit each destination's column (egress) instead of each row.
+
+    Returns
+    -------
+    SparseTimes or None
+    """
+    if table is None or limit is None:
+        return table
+    if by_destination:
+        by_row = table.T
+        kept = by_row.nearest(limit)
+        return table if kept is by_row else kept.T
+    return table.nearest(limit)
+
+
+def _stop_limit() -> int | None:
+    """Read and check ``settings.access_stop_limit``."""
+    limit = settings.access_stop_limit
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise RoutingError(
+            f"settings.access_stop_limit must be a whole number of stops >= 1 or None; "
+            f"got {show_value(limit)}"
+        )
+    return limit
 
 
 def egress_limit_s(request: TravelTimeRequest, mode: str) -> int:
