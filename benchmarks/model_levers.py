@@ -16,7 +16,9 @@ Variants (``r5-rules``, the defaults, first; the others lift one or more of R5's
 - ``egress-2h``: egress walks up to the request's ``max_time_walking`` (2 h);
 - ``transfers-all``: transfers to every stop within 1,000 m;
 - ``before``: the model before these rules: 2-hour egress, transfers to every stop
-  within 20 minutes' walk.
+  within 20 minutes' walk;
+- ``nearest-10``: R5's rules, and each cell's first and last mile reach only its 10
+  quickest stops (``settings.access_stop_limit``, ferrobus's ``max_nearest_stops``).
 
 Usage: python benchmarks/model_levers.py [--repeat 3] [--window 60] [--origins N]
 """
@@ -46,6 +48,7 @@ VARIANTS = {
         "transfer_limit_m": None,
         "transfers_closest_stop_per_pattern": False,
     },
+    "nearest-10": {"access_stop_limit": 10},
 }
 
 
