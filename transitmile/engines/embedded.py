@@ -685,7 +685,7 @@ def stop_arrival_times(
         block_offsets = np.zeros(len(timetable.block_ids), dtype=np.int32)
     shift = raptor.pattern_shifts(timetable.pattern_block, np.asarray(block_offsets, np.int32))
     labels = raptor.new_labels(max_rides, n_stops, False)
-    scratch = raptor.new_scratch(n_stops, timetable.n_patterns, max_rides, 0, False)
+    scratch = raptor.new_scratch(n_stops, timetable.n_patterns)
     access = raptor.Table(
         np.array([0, 1], np.int64), np.array([origin_stop], np.int32), np.zeros(1, np.int32)
     )
@@ -694,7 +694,6 @@ def stop_arrival_times(
     raptor.raptor_rounds(
         kernel_transit(timetable, transfers), max_rides, slack, latest, shift,
         raptor.ALL_PATTERNS, np.zeros(0, np.int32), labels, scratch, n_marked, 0, False,
-        raptor.no_range_index(),
     )  # fmt: skip
     tau, tau_ride = labels.tau, labels.tau_ride
     out = []

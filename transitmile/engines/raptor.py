@@ -79,49 +79,29 @@ Table = namedtuple("Table", ["ptr", "to", "s"])
 Labels = namedtuple("Labels", ["tau", "tau_ride", "parent"])
 
 #: Work lists of one search, reused across minutes and draws: marked stops (with their
-#: flags), patterns to scan (``pattern_first`` all -1 between rounds, ``pattern_last``
-#: the last marked position), stops to egress from (with flags), the round's new and
-#: ridden stops. A range search adds what it remembers between minutes (see
-#: :func:`raptor_rounds`), int32 and -1 until set: per round and stop, the first
-#: departure at the stop catchable from the label last looked at (``departure_cursor``
-#: ``[max_rides + 1, n_stops]``, into :class:`RangeIndex` ``stop_deps``); per round and
-#: stop-pattern entry, the first trip catchable from it (``trip_cursor``
-#: ``[max_rides + 1, n_entries]``); per round and pattern position, the earliest trip
-#: carried out of it so far (``trip_carried``, ``UNREACHED`` until set). Those three
-#: have no columns in a single search.
+#: flags), patterns to scan (``pattern_first`` all -1 between rounds), stops to egress
+#: from (with flags), the round's new and ridden stops, and per stop the first scheduled
+#: departure catchable from its round-0 label (-1 until set; see :func:`seed_access_range`).
 Scratch = namedtuple(
     "Scratch",
-    ["marked_list", "stop_flag", "pattern_first", "pattern_last", "pattern_list",
-     "egress_flag", "egress_list", "new_list", "ride_list", "departure_cursor", "trip_cursor",
-     "trip_carried"],
+    ["marked_list", "stop_flag", "pattern_first", "pattern_list", "egress_flag",
+     "egress_list", "new_list", "ride_list", "departure_cursor"],
 )  # fmt: skip
-
-#: What a range search looks up at a marked stop (:func:`range_index`): the sorted
-#: scheduled departures of every stop (CSR: ``dep_ptr`` int64 ``[n_stops + 1]``,
-#: ``stop_deps`` int32 seconds) and, per stop-pattern entry (``tt.stop_pattern``), where
-#: its departures start in ``tt.departures`` (``entry_start`` int64) and how many trips
-#: its pattern has (``entry_trips`` int32). Empty arrays outside a range search.
-RangeIndex = namedtuple("RangeIndex", ["dep_ptr", "stop_deps", "entry_start", "entry_trips"])
 
 
 @njit(cache=True)
-def new_scratch(n_stops, n_patterns, max_rides, n_entries, range_search):
-    """Work lists for a search: stops, patterns, rounds, stop-pattern entries."""
-    n_remembered = n_stops if range_search else 0
-    n_entries = n_entries if range_search else 0
+def new_scratch(n_stops, n_patterns):
+    """Work lists for one search over ``n_stops`` stops and ``n_patterns`` patterns."""
     return Scratch(
         np.empty(n_stops, dtype=np.int32),
         np.zeros(n_stops, dtype=np.int8),
         np.full(n_patterns, -1, dtype=np.int32),
         np.empty(n_patterns, dtype=np.int32),
-        np.empty(n_patterns, dtype=np.int32),
         np.zeros(n_stops, dtype=np.int8),
         np.empty(n_stops, dtype=np.int32),
         np.empty(n_stops, dtype=np.int32),
         np.empty(n_stops, dtype=np.int32),
-        np.full((max_rides + 1, n_remembered), -1, dtype=np.int32),
-        np.full((max_rides + 1, n_entries), -1, dtype=np.int32),
-        np.full((max_rides + 1, n_entries), UNREACHED, dtype=np.int32),
+        np.full(n_stops, -1, dtype=np.int64),
     )
 
 
@@ -165,34 +145,10 @@ def _first_trip_from(departures, base, n_trips, pos, hi, earliest):
     return lo
 
 
-@njit(cache=True, inline="always")
-def _catches_earlier_trip(departures, start, n_trips, cursor, j, earliest):
-    """Whether a label catches an earlier trip of a pattern than the one last looked at.
-
-    ``departures[start:start + n_trips]`` are the trips' departures at entry ``j`` of
-    ``tt.stop_pattern`` (a pattern at one of its positions); ``cursor[j]`` is the first
-    trip catchable from the label last looked at (``n_trips`` if none, -1 before the
-    first) and is moved to the first departing at or after ``earliest`` (seconds: the
-    new label plus the board slack).
-    """
-    c = cursor[j]
-    if c < 0:  # first look at this entry: scan from it if any trip is catchable
-        c = _first_trip_from(departures, start, n_trips, 0, n_trips, earliest)
-        cursor[j] = c
-        return c < n_trips
-    if c == 0 or departures[start + c - 1] < earliest:
-        return False
-    c -= 1
-    while c > 0 and departures[start + c - 1] >= earliest:
-        c -= 1
-    cursor[j] = c
-    return True
-
-
 @njit(cache=True)
 def raptor_rounds(
     tt, max_rides, board_slack_s, latest_arrival, pattern_shift, headway_mode,
-    headway_patterns, labels, scratch, n_marked, n_egress, record, rx,
+    headway_patterns, labels, scratch, n_marked, n_egress, record,
 ):  # fmt: skip
     """Run rounds 1..``max_rides`` from the stops marked in round 0.
 
@@ -220,28 +176,6 @@ def raptor_rounds(
         ride (pattern, trip, boarding and alighting positions) and the walking transfer
         (from stop, seconds). Labels reused from later minutes keep the parents they
         were set with, so the pointers describe the current labels after every call.
-    rx : RangeIndex
-        Empty, or in the scheduled searches of range RAPTOR (labels kept from later
-        minutes; never in a Monte Carlo draw, whose trips move) the lookups that let a
-        minute skip what an earlier look already did. Exact: labels, parents and the
-        egress list equal those of scanning every pattern of every marked stop.
-
-        - A marked stop lists a pattern only if its new label catches an earlier trip
-          of it than the label last looked at there (``scratch.departure_cursor``
-          first tests the stop's departures of all patterns at once, then
-          ``scratch.trip_cursor`` the pattern's). Otherwise the trip boarded there is
-          one boarded from an earlier label, in an earlier minute or through a chain
-          of such looks back to a first one that was scanned, and the labels already
-          hold its arrivals: labels only fall, from minute to minute and round to
-          round, and patterns are FIFO, so boarding an earlier trip downstream only
-          lowers them. A label lowered without a look (carried down from an earlier
-          round) leaves its cursors at later departures: the tests can only say yes.
-        - ``scratch.trip_carried`` keeps, per round and pattern position, the earliest
-          trip carried out of it so far; the labels hold that trip's arrivals beyond
-          it (or better ones). A marked stop whose catchable trip is no earlier is not
-          listed, and a scan stops at a position past the pattern's last marked stop
-          where its trip is no earlier: boarding at the unmarked stops beyond gives
-          trips an earlier look boarded too.
 
     Returns
     -------
@@ -258,45 +192,25 @@ def raptor_rounds(
     pattern_block, stop_pattern_ptr = tt.pattern_block, tt.stop_pattern_ptr
     stop_pattern, stop_position = tt.stop_pattern, tt.stop_position
     transfer_ptr, transfer_to, transfer_s = tt.transfer_ptr, tt.transfer_to, tt.transfer_s
-    pattern_last = scratch.pattern_last
-    prune = len(rx.dep_ptr) > 0 and headway_mode != HEADWAY_DRAW
     for k in range(1, max_rides + 1):
         if n_marked == 0 and headway_mode != HEADWAY_DRAW:
             break
         # Patterns through marked stops, scanned from the first marked position.
         n_pat = 0
-        carried = scratch.trip_carried[k]
         for i in range(n_marked):
             s = marked_list[i]
             stop_flag[s] = 0
-            catch_from = np.int64(tau[k - 1, s]) + board_slack_s
-            if prune and not _catches_new_departure(
-                rx.stop_deps, rx.dep_ptr[s], rx.dep_ptr[s + 1], scratch.departure_cursor[k - 1],
-                s, catch_from,
-            ):  # fmt: skip
-                continue
             for j in range(stop_pattern_ptr[s], stop_pattern_ptr[s + 1]):
                 p = stop_pattern[j]
                 pos = stop_position[j]
                 if headway_mode == SCHEDULED_ONLY and pattern_block[p] >= 0:
                     continue
-                if prune:
-                    cursor = scratch.trip_cursor[k - 1]
-                    if not _catches_earlier_trip(departures, rx.entry_start[j],
-                                                 rx.entry_trips[j], cursor, j,
-                                                 catch_from):  # fmt: skip
-                        continue
-                    if cursor[j] >= carried[pattern_stop_ptr[p] + pos]:
-                        continue
                 if pattern_first[p] < 0:
                     pattern_list[n_pat] = p
                     n_pat += 1
                     pattern_first[p] = pos
-                    pattern_last[p] = pos
                 elif pos < pattern_first[p]:
                     pattern_first[p] = pos
-                elif pos > pattern_last[p]:
-                    pattern_last[p] = pos
         if headway_mode == HEADWAY_DRAW:
             # Any labelled stop may board a re-phased headway trip: scan them all.
             for h in range(len(headway_patterns)):
@@ -358,11 +272,6 @@ def raptor_rounds(
                     if hi > 0 and departures[base + pos * n_trips + hi - 1] >= earliest:
                         trip = _first_trip_from(departures, base, n_trips, pos, hi, earliest)
                         board_pos = pos
-                if prune and trip >= 0:
-                    if trip < carried[s0 + pos]:
-                        carried[s0 + pos] = trip
-                    elif pos >= pattern_last[p]:
-                        break
         # Walking transfers from stops reached by vehicle in this round.
         for i in range(n_ride):
             s = ride_list[i]
@@ -399,78 +308,43 @@ def seed_access(tau, access, origin, t_depart, latest_arrival, scratch):
     """Round 0: walk from the origin to its stops; returns the number of marked stops.
 
     ``access`` is a :class:`Table` (origin x stop); improved stops are appended to
-    ``scratch.marked_list``. Round-0 labels feed neither transfers nor egress (both
-    start from vehicle arrivals), so boarding is all they change: in a range search,
-    round 1 lists a pattern at such a stop only where the earlier arrival catches an
-    earlier trip (see :func:`raptor_rounds`).
+    ``scratch.marked_list``.
     """
-    marked_list, stop_flag = scratch.marked_list, scratch.stop_flag
-    n = 0
-    for j in range(access.ptr[origin], access.ptr[origin + 1]):
-        s = access.to[j]
-        t_arr = t_depart + access.s[j]
-        if t_arr <= latest_arrival and t_arr < tau[0, s]:
-            tau[0, s] = t_arr
-            _carry_down(tau, 0, s, t_arr)
-            if stop_flag[s] == 0:
-                stop_flag[s] = 1
-                marked_list[n] = s
-                n += 1
-    return n
+    no_departures = np.zeros(0, dtype=np.int64)
+    return seed_access_range(tau, access, origin, t_depart, latest_arrival, 0, no_departures,
+                             no_departures.astype(np.int32), scratch)  # fmt: skip
 
 
 @njit(cache=True)
-def range_index(tt):
-    """Build the :class:`RangeIndex` of a timetable (headway-based patterns left out).
+def stop_departures(tt):
+    """Departures of the scheduled patterns at every stop, sorted (CSR; seconds).
 
-    Every stop's scheduled departures, sorted (the scheduled search does not ride
-    headway-based patterns), and where each stop-pattern entry's departures start.
+    Returns ``(ptr, departures)``: int64 ``[n_stops + 1]`` and int32. Headway-based
+    patterns are left out (the scheduled search does not ride them).
     """
     n_stops = len(tt.stop_pattern_ptr) - 1
-    n_entries = len(tt.stop_pattern)
-    entry_start = np.zeros(n_entries, dtype=np.int64)
-    entry_trips = np.zeros(n_entries, dtype=np.int32)
-    for j in range(n_entries):
-        p = tt.stop_pattern[j]
-        n_pos = tt.pattern_stop_ptr[p + 1] - tt.pattern_stop_ptr[p]
-        n_trips = (tt.pattern_time_ptr[p + 1] - tt.pattern_time_ptr[p]) // n_pos
-        entry_start[j] = tt.pattern_time_ptr[p] + tt.stop_position[j] * n_trips
-        entry_trips[j] = n_trips
-    dep_ptr = np.zeros(n_stops + 1, dtype=np.int64)
+    ptr = np.zeros(n_stops + 1, dtype=np.int64)
     for s in range(n_stops):
         count = 0
         for j in range(tt.stop_pattern_ptr[s], tt.stop_pattern_ptr[s + 1]):
-            if tt.pattern_block[tt.stop_pattern[j]] < 0:
-                count += entry_trips[j]
-        dep_ptr[s + 1] = dep_ptr[s] + count
-    stop_deps = np.empty(dep_ptr[n_stops], dtype=np.int32)
+            p = tt.stop_pattern[j]
+            if tt.pattern_block[p] < 0:
+                n_pos = tt.pattern_stop_ptr[p + 1] - tt.pattern_stop_ptr[p]
+                count += (tt.pattern_time_ptr[p + 1] - tt.pattern_time_ptr[p]) // n_pos
+        ptr[s + 1] = ptr[s] + count
+    departures = np.empty(ptr[n_stops], dtype=np.int32)
     for s in range(n_stops):
-        k = dep_ptr[s]
+        k = ptr[s]
         for j in range(tt.stop_pattern_ptr[s], tt.stop_pattern_ptr[s + 1]):
-            if tt.pattern_block[tt.stop_pattern[j]] < 0:
-                first = entry_start[j]
-                stop_deps[k : k + entry_trips[j]] = tt.departures[first : first + entry_trips[j]]
-                k += entry_trips[j]
-        stop_deps[dep_ptr[s] : dep_ptr[s + 1]].sort()
-    return RangeIndex(dep_ptr, stop_deps, entry_start, entry_trips)
-
-
-@njit(cache=True)
-def _range_arrays(tt, n_minutes):
-    """Return the arrays of :func:`range_index` (empty for one minute), then an empty set."""
-    rx = range_index(tt) if n_minutes > 1 else no_range_index()
-    no_rx = no_range_index()
-    return (rx.dep_ptr, rx.stop_deps, rx.entry_start, rx.entry_trips,
-            no_rx.dep_ptr, no_rx.stop_deps, no_rx.entry_start, no_rx.entry_trips)  # fmt: skip
-
-
-@njit(cache=True)
-def no_range_index():
-    """Return an empty :class:`RangeIndex`: a search that remembers nothing between calls."""
-    return RangeIndex(
-        np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32),
-        np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32),
-    )  # fmt: skip
+            p = tt.stop_pattern[j]
+            if tt.pattern_block[p] < 0:
+                n_pos = tt.pattern_stop_ptr[p + 1] - tt.pattern_stop_ptr[p]
+                n_trips = (tt.pattern_time_ptr[p + 1] - tt.pattern_time_ptr[p]) // n_pos
+                start = tt.pattern_time_ptr[p] + tt.stop_position[j] * n_trips
+                departures[k : k + n_trips] = tt.departures[start : start + n_trips]
+                k += n_trips
+        departures[ptr[s] : ptr[s + 1]].sort()
+    return ptr, departures
 
 
 @njit(cache=True, inline="always")
@@ -496,6 +370,45 @@ def _catches_new_departure(departures, lo, hi, cursor, s, earliest):
         c -= 1
     cursor[s] = c
     return c < start  # a departure in [new + slack, old + slack)
+
+
+@njit(cache=True)
+def seed_access_range(tau, access, origin, t_depart, latest_arrival, board_slack_s, dep_ptr,
+                      departures, scratch):  # fmt: skip
+    """Round 0 of a range RAPTOR minute: like :func:`seed_access`, marking fewer stops.
+
+    Each minute every access stop is reached 60 s earlier, but an earlier arrival only
+    matters where it catches a trip the later one missed: a scheduled departure at the
+    stop in ``[new + slack, old + slack)``. Elsewhere the earliest catchable trip of
+    every pattern is unchanged, so scanning from the stop would repeat the previous
+    minute's rides exactly (its label is still lowered, for the boarding tests of
+    patterns scanned from other stops). Round-0 labels feed neither transfers nor egress
+    (both start from vehicle arrivals), so boarding is all they can change.
+    ``dep_ptr, departures`` come from :func:`stop_departures` (empty: mark every stop
+    whose label improved, as a fresh search must); ``scratch.departure_cursor``
+    keeps, per stop, the first departure at or after the label plus the slack, so that
+    each minute only steps back over the departures of its own 60 seconds (the labels
+    of one origin only fall from minute to minute).
+    """
+    marked_list, stop_flag = scratch.marked_list, scratch.stop_flag
+    cursor = scratch.departure_cursor
+    n = 0
+    for j in range(access.ptr[origin], access.ptr[origin + 1]):
+        s = access.to[j]
+        t_arr = t_depart + access.s[j]
+        if t_arr <= latest_arrival and t_arr < tau[0, s]:
+            tau[0, s] = t_arr
+            _carry_down(tau, 0, s, t_arr)
+            earliest = np.int64(t_arr) + board_slack_s
+            if len(dep_ptr) > 0 and not _catches_new_departure(
+                departures, dep_ptr[s], dep_ptr[s + 1], cursor, s, earliest
+            ):
+                continue
+            if stop_flag[s] == 0:
+                stop_flag[s] = 1
+                marked_list[n] = s
+                n += 1
+    return n
 
 
 @njit(cache=True)
@@ -621,15 +534,10 @@ def _direct_row(direct, origin, n_dest):
 
 
 @njit(cache=True)
-def _origin_setup(tt, direct, origin, n_dest, max_rides, has_headway, record, n_minutes):
-    """Per-origin state: work lists, labels, draw labels and the door-to-door street row.
-
-    What a range search remembers between minutes is only allocated for windows of
-    several minutes (a single search has no earlier look to compare with).
-    """
+def _origin_setup(tt, direct, origin, n_dest, max_rides, has_headway, record):
+    """Per-origin state: work lists, labels, draw labels and the door-to-door street row."""
     n_stops = len(tt.stop_pattern_ptr) - 1
-    scratch = new_scratch(n_stops, len(tt.pattern_stop_ptr) - 1, max_rides,
-                          len(tt.stop_pattern), n_minutes > 1)  # fmt: skip
+    scratch = new_scratch(n_stops, len(tt.pattern_stop_ptr) - 1)
     labels = new_labels(max_rides, n_stops, record)
     draw = new_labels(max_rides, n_stops if has_headway else 1, record)
     return scratch, labels, draw, _direct_row(direct, origin, n_dest)
@@ -640,23 +548,24 @@ def _scheduled_search(tt, access, origin, t0, latest, max_rides, board_slack_s, 
                       scratch, record):  # fmt: skip
     """One departure minute's search on the scheduled service; returns ``n_egress``.
 
-    ``setup`` is ``(no_shift, mode, headway_patterns, rx)`` from :func:`_search_setup`.
+    ``setup`` is ``(no_shift, mode, headway_patterns, dep_ptr, departures)`` from
+    :func:`_search_setup` and :func:`stop_departures`.
     """
-    no_shift, mode, headway_patterns, rx = setup
-    n_marked = seed_access(labels.tau, access, origin, t0, latest, scratch)
+    no_shift, mode, headway_patterns, dep_ptr, departures = setup
+    n_marked = seed_access_range(labels.tau, access, origin, t0, latest, board_slack_s, dep_ptr,
+                                 departures, scratch)  # fmt: skip
     return raptor_rounds(
         tt, max_rides, board_slack_s, latest, no_shift, mode, headway_patterns,
-        labels, scratch, n_marked, 0, record, rx,
+        labels, scratch, n_marked, 0, record,
     )  # fmt: skip
 
 
 @njit(cache=True)
 def _draw_search(tt, labels, draw, offsets, max_rides, board_slack_s, latest,
-                 headway_patterns, scratch, record, no_rx):  # fmt: skip
+                 headway_patterns, scratch, record):  # fmt: skip
     """One Monte Carlo draw from the minute's scheduled ``labels`` into ``draw``.
 
-    Returns ``n_egress`` and the draw's per-pattern shifts. ``no_rx`` is an empty
-    :class:`RangeIndex`: a draw's trips move, so it remembers nothing.
+    Returns ``n_egress`` and the draw's per-pattern shifts.
     """
     draw.tau[:] = labels.tau
     draw.tau_ride[:] = labels.tau_ride
@@ -665,7 +574,7 @@ def _draw_search(tt, labels, draw, offsets, max_rides, board_slack_s, latest,
     shift = pattern_shifts(tt.pattern_block, offsets)
     n_egress = raptor_rounds(
         tt, max_rides, board_slack_s, latest, shift, HEADWAY_DRAW, headway_patterns,
-        draw, scratch, 0, 0, record, no_rx,
+        draw, scratch, 0, 0, record,
     )  # fmt: skip
     return n_egress, shift
 
@@ -799,16 +708,12 @@ def range_raptor_chunk(
         pct_index[q] = percentile_index(n_iter, percentiles[q])
     mid_index = percentile_index(n_iter, 50.0)
     headway_patterns, no_shift, mode, has_headway = _search_setup(tt, block_offsets)
-    # Arrays, not the named tuples: numba's parfor lowering cannot capture a tuple
-    # built in this function (it can one passed in); they are rebuilt per origin.
-    rx_arrays = _range_arrays(tt, n_minutes)
+    dep_ptr, departures = stop_departures(tt)
     for i in prange(n_orig):
         o = origins[i]
-        rx = RangeIndex(rx_arrays[0], rx_arrays[1], rx_arrays[2], rx_arrays[3])
-        no_rx = RangeIndex(rx_arrays[4], rx_arrays[5], rx_arrays[6], rx_arrays[7])
         # Per-origin scratch: each prange worker owns its labels.
         scratch, labels, draw, direct_row = _origin_setup(
-            tt, direct, o, n_dest, max_rides, has_headway, False, n_minutes
+            tt, direct, o, n_dest, max_rides, has_headway, False
         )
         dest_arrival = np.full(n_dest, UNREACHED, dtype=np.int32)
         draw_dest = np.empty(n_dest if has_headway else 1, dtype=np.int32)
@@ -817,7 +722,7 @@ def range_raptor_chunk(
             t0 = departure_s + 60 * mi
             latest = t0 + max_time_s
             n_egress = _scheduled_search(tt, access, o, t0, latest, max_rides, board_slack_s,
-                                         (no_shift, mode, headway_patterns, rx),
+                                         (no_shift, mode, headway_patterns, dep_ptr, departures),
                                          labels, scratch,
                                          False)  # fmt: skip
             # Destination arrivals from later minutes stay valid (one may wait).
@@ -830,7 +735,7 @@ def range_raptor_chunk(
                 draw_dest[:] = dest_arrival
                 n_egress, _ = _draw_search(tt, labels, draw, block_offsets[mi, d], max_rides,
                                            board_slack_s, latest, headway_patterns, scratch,
-                                           False, no_rx)  # fmt: skip
+                                           False)  # fmt: skip
                 _propagate_egress(n_egress, scratch, draw.tau_ride, egress, egress_t,
                                   direct_row, t0, latest, draw_dest)  # fmt: skip
                 _record_iteration(times, mi * n_draws + d, draw_dest, direct_row, t0, max_time_s)
@@ -956,24 +861,20 @@ def breakdown_chunk_kernel(
     n_iter = n_minutes * n_draws
     out = np.full((5, n_orig, n_dest), np.nan)
     headway_patterns, no_shift, mode, has_headway = _search_setup(tt, block_offsets)
-    # Arrays, not the named tuples: numba's parfor lowering cannot capture a tuple
-    # built in this function (it can one passed in); they are rebuilt per origin.
-    rx_arrays = _range_arrays(tt, n_minutes)
+    dep_ptr, departures = stop_departures(tt)
     for i in prange(n_orig):
         o = origins[i]
-        rx = RangeIndex(rx_arrays[0], rx_arrays[1], rx_arrays[2], rx_arrays[3])
-        no_rx = RangeIndex(rx_arrays[4], rx_arrays[5], rx_arrays[6], rx_arrays[7])
         bucket_ptr, bucket = _median_buckets(median_iteration[i], n_iter)
         if bucket_ptr[n_iter] == 0:
             continue
         scratch, labels, draw, direct_row = _origin_setup(
-            tt, direct, o, n_dest, max_rides, has_headway, True, n_minutes
+            tt, direct, o, n_dest, max_rides, has_headway, True
         )
         parts = np.zeros(4, dtype=np.int64)
         for mi in range(n_minutes - 1, -1, -1):
             t0, latest = departure_s + 60 * mi, departure_s + 60 * mi + max_time_s
             n_egress = _scheduled_search(tt, access, o, t0, latest, max_rides, board_slack_s,
-                                         (no_shift, mode, headway_patterns, rx),
+                                         (no_shift, mode, headway_patterns, dep_ptr, departures),
                                          labels, scratch,
                                          True)  # fmt: skip
             _clear_egress(n_egress, scratch)
@@ -985,8 +886,7 @@ def breakdown_chunk_kernel(
                 if has_headway:
                     n_egress, shift = _draw_search(tt, labels, draw, block_offsets[mi, d],
                                                    max_rides, board_slack_s, latest,
-                                                   headway_patterns, scratch, True,
-                                                   no_rx)  # fmt: skip
+                                                   headway_patterns, scratch, True)  # fmt: skip
                     _clear_egress(n_egress, scratch)
                     searched = draw
                 for b in range(bucket_ptr[it], bucket_ptr[it + 1]):
