@@ -216,7 +216,7 @@ def bench_ferrobus(network, data, cells, repeat: int) -> None:
              None),
         ):  # fmt: skip
             with access_stop_limit(limit):
-                ours(**extra)  # the first call of a model compiles nothing, but warms caches
+                ours(**extra)  # an untimed warm-up with these settings, as ours() above
                 o_median, o_runs, o_result = timed(lambda extra=extra: ours(**extra), repeat)
             print(
                 f"  {label}: median {o_median:6.3f} s runs {[round(r, 3) for r in o_runs]} "

@@ -292,10 +292,10 @@ def test_widening_the_window_keeps_the_minutes_inside_it(poa_cells):
 
 
 def test_range_search_equals_a_fresh_search_every_minute(poa_cells):
-    # A range search scans a pattern from a stop only when the stop's new label
-    # catches an earlier trip than it did in a later minute, and ends a scan where an
-    # earlier minute already carried an earlier trip (raptor_rounds, range_search).
-    # A one-minute search does neither: every minute of the window must equal it.
+    # A range search reuses the labels of later minutes and scans from an access stop
+    # only where its earlier arrival catches a departure the later one missed
+    # (seed_access_range). A one-minute search does neither: every minute of the
+    # window must equal it.
     window = _route(poa_cells, n_minutes=30, keep_iterations=True)
     for minute in range(30):
         fresh = _route(poa_cells, departure_s=14 * 3600 + 60 * minute, n_minutes=1,

@@ -311,10 +311,11 @@ def street_legs(
             network, origins, destinations, request, access, egress
         )
         direct = with_direct_services(network, origins, destinations, request, direct)
-        # A service may bring nearer stops: keep the quickest again (the same pairs
-        # when it brings none, as the limit keeps a row's quickest whatever their source).
-        access = nearest_stops(access, plan.stop_limit)
-        egress = nearest_stops(egress, plan.stop_limit, by_destination=True)
+        if getattr(network, "access_services", ()):
+            # A service may bring nearer stops: keep the quickest again (origin_legs and
+            # egress_legs already limited the street tables).
+            access = nearest_stops(access, plan.stop_limit)
+            egress = nearest_stops(egress, plan.stop_limit, by_destination=True)
     return access, direct, egress
 
 

@@ -234,6 +234,11 @@ def _times_by_rows(
     """
     n_from = len(row_snapped)
     rows_to_do = np.flatnonzero(row_snapped)
+    # The dtypes _rows_within is compiled for, converted once rather than per chunk.
+    targets = [
+        ((np.ascontiguousarray(nodes, np.int64), np.ascontiguousarray(dists, np.float64)), same)
+        for (nodes, dists), same in targets
+    ]
     graph = _with_point_sources(adjacency, row_legs, row_snapped)
     # Bound the Dijkstra output (sources x nodes float64) to about 32 MB per chunk.
     chunk = max(1, min(512, 4_000_000 // graph.shape[0]))
@@ -274,8 +279,8 @@ class _TableBuilder:
     def __init__(self, n_from: int, n_to: int, same_edge: pd.DataFrame):
         self.shape = (n_from, n_to)
         self.same_i = same_edge["i"].to_numpy()
-        self.same_j = same_edge["j"].to_numpy()
-        self.same_m = same_edge["metres"].to_numpy()
+        self.same_j = np.ascontiguousarray(same_edge["j"].to_numpy(), np.int64)
+        self.same_m = np.ascontiguousarray(same_edge["metres"].to_numpy(), np.float64)
         self.counts = np.zeros(n_from, np.int64)
         self.indices, self.seconds = [], []
 
@@ -284,10 +289,8 @@ class _TableBuilder:
         lo, hi = np.searchsorted(self.same_i, [rows[0], rows[-1] + 1])
         same_ptr = indptr_from_rows(np.searchsorted(rows, self.same_i[lo:hi]), len(rows))
         counts, indices, seconds = _rows_within(
-            network, np.ascontiguousarray(col_nodes, np.int64),
-            np.ascontiguousarray(col_dists, np.float64), same_ptr,
-            np.ascontiguousarray(self.same_j[lo:hi], np.int64),
-            np.ascontiguousarray(self.same_m[lo:hi], np.float64), float(speed), float(max_time_s),
+            network, col_nodes, col_dists, same_ptr, self.same_j[lo:hi], self.same_m[lo:hi],
+            float(speed), float(max_time_s),
         )  # fmt: skip
         self.counts[rows] = counts
         self.indices.append(indices)
