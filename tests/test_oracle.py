@@ -24,7 +24,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order
 
-from transitmile.engines.embedded import compute_travel_times, stop_arrival_times
+from transitmile.engines.embedded import chunk_for, compute_travel_times, stop_arrival_times
 from transitmile.engines.tables import SparseTimes, sparse_times_from_dense
 from transitmile.engines.timetable import compile_timetable
 
@@ -303,6 +303,39 @@ def test_range_search_equals_a_fresh_search_every_minute(poa_cells):
         np.testing.assert_array_equal(
             fresh.iterations[:, 0], window.iterations[:, minute], err_msg=f"minute {minute}"
         )
+
+
+@pytest.mark.parametrize("rides", [1, 2, 3, 8])
+def test_pruned_search_equals_the_per_round_search(poa_cells, rides):
+    # prune_dominated propagates only arrivals that beat a stop's best with any number
+    # of rides, checks that the ride limit cut no minute's search short, and searches an
+    # origin failing the check again with every round's labels. Every iteration must
+    # equal the per-round search's, whether origins pass the check or not.
+    pruned = _route(poa_cells, max_rides=rides, keep_iterations=True)
+    per_round = _route(poa_cells, max_rides=rides, keep_iterations=True, prune_dominated=False)
+    np.testing.assert_array_equal(pruned.iterations, per_round.iterations)
+    np.testing.assert_array_equal(pruned.minutes, per_round.minutes)
+
+
+def test_pruned_search_is_checked_and_redone_where_the_ride_limit_binds(poa_cells):
+    # Both paths of the check are taken on real data: with one ride almost every
+    # origin's pruned search is cut short and redone; with r5py's eight, few are.
+    from transitmile.engines.embedded import plan_chunks, run_chunk
+
+    timetable, tables = poa_cells
+    share = {}
+    for rides in (1, 8):
+        template, blocks = plan_chunks(
+            timetable, tables["transfers"], tables["access"], tables["egress"],
+            tables["direct"], departure_s=14 * 3600, n_minutes=10, max_rides=rides,
+            board_slack_s=60, chunk_size=10_000,
+        )  # fmt: skip
+        (block,) = blocks
+        again = np.zeros(block.stop - block.start, dtype=np.int8)
+        run_chunk(chunk_for(template, block), searched_again=again)
+        share[rides] = again.mean()
+    assert share[1] > 0.9
+    assert share[8] < 0.1
 
 
 def test_breakdown_adds_up_to_the_median(poa_cells):

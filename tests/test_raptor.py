@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transitmile.engines.embedded import compute_travel_times, draw_phase_offsets
+from transitmile.engines.embedded import chunk_for, compute_travel_times, draw_phase_offsets
 from transitmile.engines.raptor import UNREACHED, _percentiles_of, percentile_index
 from transitmile.engines.tables import sparse_times_from_dense
 from transitmile.engines.timetable import compile_timetable
@@ -318,6 +318,43 @@ def test_max_rides(rides, minutes):
         board_slack_s=60,
     )
     assert result.minutes[0, 0, 0] == minutes
+
+
+@pytest.mark.parametrize(("rides", "seconds", "again"), [(2, [700, -1], 1), (4, [700, 640], 0)])
+def test_pruned_search_is_redone_where_the_ride_limit_binds(rides, seconds, again):
+    # Minute 60 (searched first): A 120 -> Y 200, Y 220 -> X 300, X 600 -> C 700: three
+    # rides, 640 s. Minute 0 also catches the slow line A 30 -> X 500 (one ride), then
+    # X 600 -> C 700: two rides, 700 s. With two rides allowed minute 60 cannot reach C,
+    # and minute 0 needs the later arrival at X (500, one ride), which the earlier one
+    # (300, two rides, kept from minute 60) dominates by time alone: the pruned search
+    # would drop it. Its check sees the ride limit cut minute 60's rounds short (X was
+    # improved in the last round) and searches the origin again with every round's
+    # labels. With four rides nothing is cut short and the pruned search stands.
+    from transitmile.engines.embedded import plan_chunks, run_chunk
+
+    feed = hand_feed(
+        {
+            "f1": ("R1", [("A", 120, 120), ("Y", 200, 200)]),
+            "f2": ("R2", [("Y", 220, 220), ("X", 300, 300)]),
+            "slow": ("R3", [("A", 30, 30), ("X", 500, 500)]),
+            "c": ("R4", [("X", 600, 600), ("C", 700, 700)]),
+        }
+    )
+    timetable = compile_timetable(feed, ["A", "Y", "X", "C"])
+    results = {}
+    for prune in (True, False):
+        template, (block,) = plan_chunks(
+            timetable, None, sparse_times_from_dense(np.array([[0, INF, INF, INF]])),
+            sparse_times_from_dense(np.array([[INF], [INF], [INF], [0]])), None,
+            departure_s=0, n_minutes=2, max_rides=rides, board_slack_s=0,
+            keep_iterations=True, prune_dominated=prune,
+        )  # fmt: skip
+        searched_again = np.zeros(1, dtype=np.int8)
+        _, _, iterations = run_chunk(chunk_for(template, block), searched_again=searched_again)
+        results[prune] = iterations[0, :, 0]
+        assert searched_again[0] == (again if prune else 0)
+    np.testing.assert_array_equal(results[True], seconds)
+    np.testing.assert_array_equal(results[False], seconds)
 
 
 def test_direct_walk_and_max_time():

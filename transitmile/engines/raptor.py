@@ -148,7 +148,7 @@ def _first_trip_from(departures, base, n_trips, pos, hi, earliest):
 @njit(cache=True)
 def raptor_rounds(
     tt, max_rides, board_slack_s, latest_arrival, pattern_shift, headway_mode,
-    headway_patterns, labels, scratch, n_marked, n_egress, record,
+    headway_patterns, labels, scratch, n_marked, n_egress, record, prune,
 ):  # fmt: skip
     """Run rounds 1..``max_rides`` from the stops marked in round 0.
 
@@ -176,11 +176,24 @@ def raptor_rounds(
         ride (pattern, trip, boarding and alighting positions) and the walking transfer
         (from stop, seconds). Labels reused from later minutes keep the parents they
         were set with, so the pointers describe the current labels after every call.
+    prune : bool
+        Propagate (mark for the next round, walk transfers from) only arrivals that
+        beat the stop's best with any number of rides, ``tau[max_rides]`` (RAPTOR's
+        local pruning, Delling, Pajor and Werneck 2012). Without it every improvement
+        of a round's own label is propagated, which the ride limit needs: a later
+        arrival with fewer rides can still lead where the earlier one, having used
+        more rides, cannot. With it the labels are exact for an unlimited number of
+        rides when nothing is left to propagate after the last round; see
+        :func:`range_raptor_chunk` for how that makes them exact for the limit too.
 
     Returns
     -------
-    int
+    n_egress : int
         The new ``n_egress``.
+    n_left : int
+        Stops still marked after the last round (their improvements were not
+        propagated: the ride limit cut the search short); 0 when the rounds ran out of
+        marked stops before the limit.
     """
     tau, tau_ride, parent = labels.tau, labels.tau_ride, labels.parent
     marked_list, stop_flag = scratch.marked_list, scratch.stop_flag
@@ -247,7 +260,7 @@ def raptor_rounds(
                                 parent[RIDE_TRIP, k, s] = trip
                                 parent[RIDE_BOARD_POS, k, s] = board_pos
                                 parent[RIDE_ALIGHT_POS, k, s] = pos
-                            if stop_flag[s] & 2 == 0:
+                            if stop_flag[s] & 2 == 0 and (best_overall or not prune):
                                 stop_flag[s] |= 2
                                 ride_list[n_ride] = s
                                 n_ride += 1
@@ -259,8 +272,10 @@ def raptor_rounds(
                                 egress_list[n_egress] = s
                                 n_egress += 1
                         if t_arr < tau[k, s]:
+                            # Read before the write: in the last round it is the same label.
+                            propagate = not prune or t_arr < tau[max_rides, s]
                             tau[k, s] = t_arr
-                            if stop_flag[s] & 1 == 0:
+                            if stop_flag[s] & 1 == 0 and propagate:
                                 stop_flag[s] |= 1
                                 new_list[n_new] = s
                                 n_new += 1
@@ -284,11 +299,12 @@ def raptor_rounds(
                 s2 = transfer_to[j]
                 t_arr = t0 + transfer_s[j]
                 if t_arr <= latest_arrival and t_arr < tau[k, s2]:
+                    propagate = not prune or t_arr < tau[max_rides, s2]
                     tau[k, s2] = t_arr
                     if record:
                         parent[WALK_FROM, k, s2] = s
                         parent[WALK_S, k, s2] = transfer_s[j]
-                    if stop_flag[s2] & 1 == 0:
+                    if stop_flag[s2] & 1 == 0 and propagate:
                         stop_flag[s2] |= 1
                         new_list[n_new] = s2
                         n_new += 1
@@ -300,7 +316,7 @@ def raptor_rounds(
         n_marked = n_new
     for i in range(n_marked):
         stop_flag[marked_list[i]] = 0
-    return n_egress
+    return n_egress, n_marked
 
 
 @njit(cache=True)
@@ -312,7 +328,7 @@ def seed_access(tau, access, origin, t_depart, latest_arrival, scratch):
     """
     no_departures = np.zeros(0, dtype=np.int64)
     return seed_access_range(tau, access, origin, t_depart, latest_arrival, 0, no_departures,
-                             no_departures.astype(np.int32), scratch)  # fmt: skip
+                             no_departures.astype(np.int32), scratch, False)  # fmt: skip
 
 
 @njit(cache=True)
@@ -374,7 +390,7 @@ def _catches_new_departure(departures, lo, hi, cursor, s, earliest):
 
 @njit(cache=True)
 def seed_access_range(tau, access, origin, t_depart, latest_arrival, board_slack_s, dep_ptr,
-                      departures, scratch):  # fmt: skip
+                      departures, scratch, prune):  # fmt: skip
     """Round 0 of a range RAPTOR minute: like :func:`seed_access`, marking fewer stops.
 
     Each minute every access stop is reached 60 s earlier, but an earlier arrival only
@@ -388,7 +404,10 @@ def seed_access_range(tau, access, origin, t_depart, latest_arrival, board_slack
     whose label improved, as a fresh search must); ``scratch.departure_cursor``
     keeps, per stop, the first departure at or after the label plus the slack, so that
     each minute only steps back over the departures of its own 60 seconds (the labels
-    of one origin only fall from minute to minute).
+    of one origin only fall from minute to minute). With ``prune`` (see
+    :func:`raptor_rounds`) a stop is marked only if its walk beats its best arrival
+    with any number of rides; the cursor still moves, as a departure the walk catches
+    is caught as well from that earlier arrival, which was propagated when it was set.
     """
     marked_list, stop_flag = scratch.marked_list, scratch.stop_flag
     cursor = scratch.departure_cursor
@@ -397,12 +416,15 @@ def seed_access_range(tau, access, origin, t_depart, latest_arrival, board_slack
         s = access.to[j]
         t_arr = t_depart + access.s[j]
         if t_arr <= latest_arrival and t_arr < tau[0, s]:
+            propagate = not prune or t_arr < tau[tau.shape[0] - 1, s]
             tau[0, s] = t_arr
             _carry_down(tau, 0, s, t_arr)
             earliest = np.int64(t_arr) + board_slack_s
             if len(dep_ptr) > 0 and not _catches_new_departure(
                 departures, dep_ptr[s], dep_ptr[s + 1], cursor, s, earliest
             ):
+                continue
+            if not propagate:
                 continue
             if stop_flag[s] == 0:
                 stop_flag[s] = 1
@@ -545,18 +567,19 @@ def _origin_setup(tt, direct, origin, n_dest, max_rides, has_headway, record):
 
 @njit(cache=True)
 def _scheduled_search(tt, access, origin, t0, latest, max_rides, board_slack_s, setup, labels,
-                      scratch, record):  # fmt: skip
-    """One departure minute's search on the scheduled service; returns ``n_egress``.
+                      scratch, record, prune):  # fmt: skip
+    """One departure minute's search on the scheduled service.
 
     ``setup`` is ``(no_shift, mode, headway_patterns, dep_ptr, departures)`` from
-    :func:`_search_setup` and :func:`stop_departures`.
+    :func:`_search_setup` and :func:`stop_departures`. Returns ``(n_egress, n_left)``
+    as :func:`raptor_rounds`.
     """
     no_shift, mode, headway_patterns, dep_ptr, departures = setup
     n_marked = seed_access_range(labels.tau, access, origin, t0, latest, board_slack_s, dep_ptr,
-                                 departures, scratch)  # fmt: skip
+                                 departures, scratch, prune)  # fmt: skip
     return raptor_rounds(
         tt, max_rides, board_slack_s, latest, no_shift, mode, headway_patterns,
-        labels, scratch, n_marked, 0, record,
+        labels, scratch, n_marked, 0, record, prune,
     )  # fmt: skip
 
 
@@ -572,9 +595,9 @@ def _draw_search(tt, labels, draw, offsets, max_rides, board_slack_s, latest,
     if record:
         draw.parent[:] = labels.parent
     shift = pattern_shifts(tt.pattern_block, offsets)
-    n_egress = raptor_rounds(
+    n_egress, _ = raptor_rounds(
         tt, max_rides, board_slack_s, latest, shift, HEADWAY_DRAW, headway_patterns,
-        draw, scratch, 0, 0, record,
+        draw, scratch, 0, 0, record, False,
     )  # fmt: skip
     return n_egress, shift
 
@@ -649,11 +672,55 @@ def _percentiles_of(times, pct_index, mid_index, out, median_iteration):
         median_iteration[dst] = key & 0xFFFFFFFF if key >> 32 < UNREACHED else -1
 
 
+@njit(cache=True)
+def _origin_iterations(tt, access, o, departure_s, n_minutes, max_rides, board_slack_s,
+                       max_time_s, block_offsets, setup, egress, egress_t, direct, times,
+                       prune):  # fmt: skip
+    """Every iteration's travel time from origin row ``o`` into ``times`` [n_iter, n_dest].
+
+    Returns False when ``prune`` is set and some minute's search was cut short by the
+    ride limit (see :func:`range_raptor_chunk`); ``times`` is then incomplete.
+    """
+    no_shift, mode, headway_patterns, dep_ptr, departures = setup
+    has_headway = block_offsets.shape[2] > 0
+    n_draws = block_offsets.shape[1]
+    n_dest = times.shape[1]
+    # Per-origin scratch: each prange worker owns its labels.
+    scratch, labels, draw, direct_row = _origin_setup(
+        tt, direct, o, n_dest, max_rides, has_headway, False
+    )
+    dest_arrival = np.full(n_dest, UNREACHED, dtype=np.int32)
+    draw_dest = np.empty(n_dest if has_headway else 1, dtype=np.int32)
+    for mi in range(n_minutes - 1, -1, -1):
+        t0 = departure_s + 60 * mi
+        latest = t0 + max_time_s
+        n_egress, n_left = _scheduled_search(tt, access, o, t0, latest, max_rides,
+                                             board_slack_s, setup, labels, scratch, False,
+                                             prune)  # fmt: skip
+        if prune and n_left > 0:
+            return False
+        # Destination arrivals from later minutes stay valid (one may wait).
+        _propagate_egress(n_egress, scratch, labels.tau_ride, egress, egress_t, direct_row,
+                          t0, latest, dest_arrival)  # fmt: skip
+        if not has_headway:
+            _record_iteration(times, mi, dest_arrival, direct_row, t0, max_time_s)
+            continue
+        for d in range(n_draws):
+            draw_dest[:] = dest_arrival
+            n_egress, _ = _draw_search(tt, labels, draw, block_offsets[mi, d], max_rides,
+                                       board_slack_s, latest, headway_patterns, scratch,
+                                       False)  # fmt: skip
+            _propagate_egress(n_egress, scratch, draw.tau_ride, egress, egress_t,
+                              direct_row, t0, latest, draw_dest)  # fmt: skip
+            _record_iteration(times, mi * n_draws + d, draw_dest, direct_row, t0, max_time_s)
+    return True
+
+
 @njit(cache=True, parallel=True)
 def range_raptor_chunk(
     origins, departure_s, n_minutes, max_rides, board_slack_s, max_time_s, percentiles,
     block_offsets, n_dest, tt, access, egress, egress_t, direct, median_iteration,
-    keep_iterations, iterations,
+    keep_iterations, iterations, prune, searched_again,
 ):  # fmt: skip
     """Travel time percentiles from each origin row to every destination.
 
@@ -663,6 +730,16 @@ def range_raptor_chunk(
     a search starts from a copy of the scheduled labels with the headway blocks
     shifted by the draw's phases, scanning every headway pattern and the scheduled
     patterns at stops it improves.
+
+    With ``prune`` (scheduled service only) each origin is first searched propagating
+    only arrivals that beat a stop's best with any number of rides (see
+    :func:`raptor_rounds`). When every minute's rounds end with nothing left to
+    propagate, its labels are the earliest arrivals with unlimited rides; they are
+    also arrivals of journeys with at most ``max_rides`` rides, so no search within
+    the limit can do better, nor (having no more rides) worse: they are exactly the
+    labels of the per-round search, and so are the travel times. An origin where the
+    limit cut some minute's rounds short is searched again with every round's labels
+    (``searched_again[i]`` set to 1).
 
     Parameters
     ----------
@@ -693,6 +770,10 @@ def range_raptor_chunk(
     keep_iterations, iterations : bool, int32 [n, n_iter, n_dest]
         When ``keep_iterations``, every iteration's travel time (seconds,
         ``UNREACHED`` if none) is written to ``iterations``.
+    prune : bool
+        Search with pruning first (ignored when the timetable has headway trips).
+    searched_again : int8 [n]
+        Out: 1 where the pruned search was cut short and the origin searched again.
 
     Returns
     -------
@@ -709,36 +790,19 @@ def range_raptor_chunk(
     mid_index = percentile_index(n_iter, 50.0)
     headway_patterns, no_shift, mode, has_headway = _search_setup(tt, block_offsets)
     dep_ptr, departures = stop_departures(tt)
+    setup = (no_shift, mode, headway_patterns, dep_ptr, departures)
+    pruned = prune and not has_headway
     for i in prange(n_orig):
         o = origins[i]
-        # Per-origin scratch: each prange worker owns its labels.
-        scratch, labels, draw, direct_row = _origin_setup(
-            tt, direct, o, n_dest, max_rides, has_headway, False
-        )
-        dest_arrival = np.full(n_dest, UNREACHED, dtype=np.int32)
-        draw_dest = np.empty(n_dest if has_headway else 1, dtype=np.int32)
         times = np.empty((n_iter, n_dest), dtype=np.int32)
-        for mi in range(n_minutes - 1, -1, -1):
-            t0 = departure_s + 60 * mi
-            latest = t0 + max_time_s
-            n_egress = _scheduled_search(tt, access, o, t0, latest, max_rides, board_slack_s,
-                                         (no_shift, mode, headway_patterns, dep_ptr, departures),
-                                         labels, scratch,
-                                         False)  # fmt: skip
-            # Destination arrivals from later minutes stay valid (one may wait).
-            _propagate_egress(n_egress, scratch, labels.tau_ride, egress, egress_t, direct_row,
-                              t0, latest, dest_arrival)  # fmt: skip
-            if not has_headway:
-                _record_iteration(times, mi, dest_arrival, direct_row, t0, max_time_s)
-                continue
-            for d in range(n_draws):
-                draw_dest[:] = dest_arrival
-                n_egress, _ = _draw_search(tt, labels, draw, block_offsets[mi, d], max_rides,
-                                           board_slack_s, latest, headway_patterns, scratch,
-                                           False)  # fmt: skip
-                _propagate_egress(n_egress, scratch, draw.tau_ride, egress, egress_t,
-                                  direct_row, t0, latest, draw_dest)  # fmt: skip
-                _record_iteration(times, mi * n_draws + d, draw_dest, direct_row, t0, max_time_s)
+        searched_again[i] = 0
+        if not _origin_iterations(tt, access, o, departure_s, n_minutes, max_rides,
+                                  board_slack_s, max_time_s, block_offsets, setup, egress,
+                                  egress_t, direct, times, pruned):  # fmt: skip
+            searched_again[i] = 1
+            _origin_iterations(tt, access, o, departure_s, n_minutes, max_rides, board_slack_s,
+                               max_time_s, block_offsets, setup, egress, egress_t, direct,
+                               times, False)  # fmt: skip
         if keep_iterations:
             iterations[i] = times
         _percentiles_of(times, pct_index, mid_index, out[i], median_iteration[i])
@@ -873,10 +937,13 @@ def breakdown_chunk_kernel(
         parts = np.zeros(4, dtype=np.int64)
         for mi in range(n_minutes - 1, -1, -1):
             t0, latest = departure_s + 60 * mi, departure_s + 60 * mi + max_time_s
-            n_egress = _scheduled_search(tt, access, o, t0, latest, max_rides, board_slack_s,
-                                         (no_shift, mode, headway_patterns, dep_ptr, departures),
-                                         labels, scratch,
-                                         True)  # fmt: skip
+            # Every round's labels (no pruning): the parents must describe the journeys
+            # the per-round search finds, ties included.
+            n_egress, _ = _scheduled_search(tt, access, o, t0, latest, max_rides,
+                                            board_slack_s,
+                                            (no_shift, mode, headway_patterns, dep_ptr,
+                                             departures),
+                                            labels, scratch, True, False)  # fmt: skip
             _clear_egress(n_egress, scratch)
             for d in range(n_draws):
                 it = mi * n_draws + d
