@@ -320,7 +320,7 @@ def test_max_rides(rides, minutes):
     assert result.minutes[0, 0, 0] == minutes
 
 
-@pytest.mark.parametrize(("rides", "seconds", "again"), [(2, [700, -1], 1), (4, [700, 640], 0)])
+@pytest.mark.parametrize(("rides", "seconds", "again"), [(2, [700, -1], 1), (3, [700, 640], 0)])
 def test_pruned_search_is_redone_where_the_ride_limit_binds(rides, seconds, again):
     # Minute 60 (searched first): A 120 -> Y 200, Y 220 -> X 300, X 600 -> C 700: three
     # rides, 640 s. Minute 0 also catches the slow line A 30 -> X 500 (one ride), then
@@ -329,7 +329,8 @@ def test_pruned_search_is_redone_where_the_ride_limit_binds(rides, seconds, agai
     # (300, two rides, kept from minute 60) dominates by time alone: the pruned search
     # would drop it. Its check sees the ride limit cut minute 60's rounds short (X was
     # improved in the last round) and searches the origin again with every round's
-    # labels. With four rides nothing is cut short and the pruned search stands.
+    # labels. With three rides minute 60's last round improves C, the end of its line:
+    # a fourth round would improve nothing, so the pruned search stands.
     from transitmile.engines.embedded import plan_chunks, run_chunk
 
     feed = hand_feed(

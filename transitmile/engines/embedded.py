@@ -221,8 +221,11 @@ def run_chunk(
     chunk : RaptorChunk
     searched_again : int8 numpy.ndarray, optional
         ``[n_origins]``, filled with 1 where the ride limit cut a pruned search short
-        and the origin was searched again keeping every round's labels (see
-        ``RaptorChunk.prune_dominated``); a diagnostic, for tests and benchmarks.
+        and the origin was searched again keeping every round's labels, 2 where the
+        chunk's first origins showed the limit binding and the search kept every
+        round's labels from the start, 0 elsewhere (see ``RaptorChunk.prune_dominated``
+        and :func:`~transitmile.engines.raptor.range_raptor_chunk`); a diagnostic, for
+        tests and benchmarks.
 
     Returns
     -------

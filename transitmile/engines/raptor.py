@@ -49,6 +49,7 @@ RIDE_PATTERN, RIDE_TRIP, RIDE_BOARD_POS, RIDE_ALIGHT_POS, WALK_FROM, WALK_S = ra
 N_PARENT_ROWS = 6
 
 _PULL_BLOCK = 32  # egress stops per vectorized block of the pull (see _propagate_egress)
+_PILOT_ORIGINS = 4  # origins of a chunk that try the pruned search first (range_raptor_chunk)
 
 # How a search treats headway-based (frequency) patterns.
 #: Every pattern is an ordinary one (no headway trips, or their phases already drawn).
@@ -185,17 +186,21 @@ def raptor_rounds(
         more rides, cannot. With it the labels are exact for an unlimited number of
         rides when nothing is left to propagate after the last round; see
         :func:`range_raptor_chunk` for how that makes them exact for the limit too.
+        For :data:`ALL_PATTERNS` searches only (a headway draw scans patterns no mark
+        lists); other modes ignore it.
 
     Returns
     -------
     n_egress : int
         The new ``n_egress``.
     n_left : int
-        Stops still marked after the last round (their improvements were not
-        propagated: the ride limit cut the search short); 0 when the rounds ran out of
-        marked stops before the limit.
+        Stops still marked after the last round, whose improvements the ride limit kept
+        from being propagated; 0 when the rounds ran out of marked stops before the
+        limit or, with ``prune``, when one more round would improve no arrival (see
+        :func:`_one_more_round_improves`).
     """
     tau, tau_ride, parent = labels.tau, labels.tau_ride, labels.parent
+    prune = prune and headway_mode == ALL_PATTERNS
     marked_list, stop_flag = scratch.marked_list, scratch.stop_flag
     pattern_first, pattern_list = scratch.pattern_first, scratch.pattern_list
     egress_flag, egress_list = scratch.egress_flag, scratch.egress_list
@@ -316,7 +321,72 @@ def raptor_rounds(
         n_marked = n_new
     for i in range(n_marked):
         stop_flag[marked_list[i]] = 0
+    if (
+        prune
+        and n_marked > 0
+        and not _one_more_round_improves(
+            tt, max_rides, board_slack_s, latest_arrival, pattern_shift, labels, scratch, n_marked
+        )
+    ):
+        n_marked = 0
     return n_egress, n_marked
+
+
+@njit(cache=True)
+def _one_more_round_improves(tt, max_rides, board_slack_s, latest_arrival, pattern_shift,
+                             labels, scratch, n_marked):  # fmt: skip
+    """Whether a round beyond the last would improve any vehicle arrival.
+
+    A dry run of round ``max_rides + 1`` of a pruned search (every pattern, as
+    :data:`ALL_PATTERNS`, shifted by ``pattern_shift``) from the stops
+    marked in the last round (``scratch.marked_list[:n_marked]``): nothing is written.
+    When no ride would beat a stop's best vehicle arrival, no walking transfer starts
+    either and the search has nothing left to propagate, so an unlimited number of
+    rides would end with the same labels. Stops at the end of their lines, the usual
+    last improvements, are settled this way rather than failing the check.
+    """
+    tau, tau_ride = labels.tau, labels.tau_ride
+    pattern_first, pattern_list = scratch.pattern_first, scratch.pattern_list
+    k = max_rides
+    n_pat = 0
+    for i in range(n_marked):
+        s = scratch.marked_list[i]
+        for j in range(tt.stop_pattern_ptr[s], tt.stop_pattern_ptr[s + 1]):
+            p = tt.stop_pattern[j]
+            pos = tt.stop_position[j]
+            if pattern_first[p] < 0:
+                pattern_list[n_pat] = p
+                n_pat += 1
+                pattern_first[p] = pos
+            elif pos < pattern_first[p]:
+                pattern_first[p] = pos
+    improves = False
+    for i in range(n_pat):
+        p = pattern_list[i]
+        first = pattern_first[p]
+        pattern_first[p] = -1
+        if improves:
+            continue  # only restoring pattern_first
+        s0 = tt.pattern_stop_ptr[p]
+        n_pos = tt.pattern_stop_ptr[p + 1] - s0
+        base = tt.pattern_time_ptr[p]
+        n_trips = (tt.pattern_time_ptr[p + 1] - base) // n_pos
+        shift = pattern_shift[p]
+        trip = -1
+        for pos in range(first, n_pos):
+            s = tt.pattern_stops[s0 + pos]
+            if trip >= 0:
+                t_arr = tt.arrivals[base + pos * n_trips + trip] + shift
+                if t_arr <= latest_arrival and t_arr < tau_ride[k, s]:
+                    improves = True
+                    break
+            ready = tau[k, s]
+            if ready < UNREACHED:
+                hi = n_trips if trip < 0 else trip
+                earliest = ready + board_slack_s - shift
+                if hi > 0 and tt.departures[base + pos * n_trips + hi - 1] >= earliest:
+                    trip = _first_trip_from(tt.departures, base, n_trips, pos, hi, earliest)
+    return improves
 
 
 @njit(cache=True)
@@ -739,7 +809,10 @@ def range_raptor_chunk(
     the limit can do better, nor (having no more rides) worse: they are exactly the
     labels of the per-round search, and so are the travel times. An origin where the
     limit cut some minute's rounds short is searched again with every round's labels
-    (``searched_again[i]`` set to 1).
+    (``searched_again[i]`` set to 1). The first :data:`_PILOT_ORIGINS` origins of the
+    chunk go first; if half or more of them are searched again, the ride limit binds
+    on this network and the other origins keep every round's labels from the start
+    (``searched_again[i]`` set to 2).
 
     Parameters
     ----------
@@ -773,7 +846,8 @@ def range_raptor_chunk(
     prune : bool
         Search with pruning first (ignored when the timetable has headway trips).
     searched_again : int8 [n]
-        Out: 1 where the pruned search was cut short and the origin searched again.
+        Out: 0 where the pruned search stood (or ``prune`` is off), 1 where it was cut
+        short and the origin searched again, 2 where it was not tried (see above).
 
     Returns
     -------
@@ -792,20 +866,32 @@ def range_raptor_chunk(
     dep_ptr, departures = stop_departures(tt)
     setup = (no_shift, mode, headway_patterns, dep_ptr, departures)
     pruned = prune and not has_headway
-    for i in prange(n_orig):
-        o = origins[i]
-        times = np.empty((n_iter, n_dest), dtype=np.int32)
-        searched_again[i] = 0
-        if not _origin_iterations(tt, access, o, departure_s, n_minutes, max_rides,
-                                  board_slack_s, max_time_s, block_offsets, setup, egress,
-                                  egress_t, direct, times, pruned):  # fmt: skip
-            searched_again[i] = 1
-            _origin_iterations(tt, access, o, departure_s, n_minutes, max_rides, board_slack_s,
-                               max_time_s, block_offsets, setup, egress, egress_t, direct,
-                               times, False)  # fmt: skip
-        if keep_iterations:
-            iterations[i] = times
-        _percentiles_of(times, pct_index, mid_index, out[i], median_iteration[i])
+    n_pilot = min(n_orig, _PILOT_ORIGINS) if pruned else 0
+    for phase in range(2):
+        lo, hi = (0, n_pilot) if phase == 0 else (n_pilot, n_orig)
+        attempt = pruned
+        if phase == 1 and n_pilot > 0:
+            # Where the ride limit binds (few rides allowed), most pruned searches are
+            # cut short and redone: the pilot origins tell, and the rest skip the attempt.
+            redone = 0
+            for i in range(n_pilot):
+                redone += searched_again[i]
+            attempt = 2 * redone < n_pilot
+        for j in prange(hi - lo):
+            i = lo + j
+            times = np.empty((n_iter, n_dest), dtype=np.int32)
+            searched_again[i] = 0 if attempt or not pruned else 2
+            if not _origin_iterations(tt, access, origins[i], departure_s, n_minutes,
+                                      max_rides, board_slack_s, max_time_s, block_offsets,
+                                      setup, egress, egress_t, direct, times,
+                                      attempt):  # fmt: skip
+                searched_again[i] = 1
+                _origin_iterations(tt, access, origins[i], departure_s, n_minutes, max_rides,
+                                   board_slack_s, max_time_s, block_offsets, setup, egress,
+                                   egress_t, direct, times, False)  # fmt: skip
+            if keep_iterations:
+                iterations[i] = times
+            _percentiles_of(times, pct_index, mid_index, out[i], median_iteration[i])
     return out
 
 
