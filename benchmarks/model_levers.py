@@ -18,7 +18,10 @@ Variants (``r5-rules``, the defaults, first; the others lift one or more of R5's
 - ``before``: the model before these rules: 2-hour egress, transfers to every stop
   within 20 minutes' walk;
 - ``nearest-10``: R5's rules, and each cell's first and last mile reach only its 10
-  quickest stops (``settings.access_stop_limit``, ferrobus's ``max_nearest_stops``).
+  quickest stops (``settings.access_stop_limit``, ferrobus's ``max_nearest_stops``);
+- ``per-round``: R5's rules, searched keeping every round's labels throughout
+  (``settings.prune_dominated = False``): not a model lever, the same answers by
+  construction, so its line shows the pruning's speed and checks that no pair changed.
 
 Usage: python benchmarks/model_levers.py [--repeat 3] [--window 60] [--origins N]
 """
@@ -49,6 +52,7 @@ VARIANTS = {
         "transfers_closest_stop_per_pattern": False,
     },
     "nearest-10": {"access_stop_limit": 10},
+    "per-round": {"prune_dominated": False},
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import transitmile as tm
@@ -73,6 +74,22 @@ def test_more_rides_are_never_slower(poa_network, cells, base):
     two = matrix(poa_network, cells, max_public_transport_rides=2)
     no_slower(two, one)
     no_slower(base, two)
+
+
+@pytest.mark.parametrize("rides", [8, 3])
+def test_pruned_search_gives_the_per_round_search_s_matrix(poa_network, cells, monkeypatch, rides):
+    # settings.prune_dominated changes how the search runs, never its answer: real
+    # streets, r5py's 10-minute window, several percentiles, with the ride limit loose
+    # (r5py's 8: the pruned searches stand) and binding (3: they are redone).
+    from transitmile import settings
+
+    kwargs = {"percentiles": (5, 50, 95), "max_public_transport_rides": rides}
+    pruned = matrix(poa_network, cells, **kwargs)
+    monkeypatch.setattr(settings, "prune_dominated", False)
+    per_round = matrix(poa_network, cells, **kwargs)
+    assert pruned.attrs["settings"]["prune_dominated"] is True
+    assert per_round.attrs["settings"]["prune_dominated"] is False
+    pd.testing.assert_frame_equal(pruned, per_round)
 
 
 def test_less_boarding_slack_is_never_slower(poa_network, cells, base):

@@ -488,6 +488,9 @@ def test_bad_input_gets_clear_errors():
     with pytest.raises(RoutingError, match="percentiles"):
         run(LINE, ["A", "B", "C"], access=[[0, INF, INF]], egress=[[0], [0], [0]],
             percentiles=(0,))  # fmt: skip
+    with pytest.raises(RoutingError, match=r"prune_dominated.*True or False, got 'yes'"):
+        run(LINE, ["A", "B", "C"], access=[[0, INF, INF]], egress=[[0], [0], [0]],
+            prune_dominated="yes")  # fmt: skip
 
 
 def test_a_chunk_is_a_self_contained_picklable_unit():

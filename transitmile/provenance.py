@@ -44,12 +44,13 @@ def model_settings() -> dict[str, Any]:
     -------
     dict
         Egress caps (metres), transfer limits and rule, boarding slack (seconds), snap radius
-        (metres) and the Monte Carlo seed, as they were when the run started.
+        (metres), the Monte Carlo seed and the search's pruning switch (which does not
+        change results), as they were when the run started.
     """
     names = (
         "egress_walk_limit_m", "egress_bike_limit_m", "max_transfer_time_s", "transfer_limit_m",
         "transfers_closest_stop_per_pattern", "access_stop_limit",
-        "min_transfer_time_s", "snap_radius_m", "random_seed",
+        "min_transfer_time_s", "snap_radius_m", "random_seed", "prune_dominated",
     )  # fmt: skip
     return {name: getattr(settings, name) for name in names}
 

@@ -54,6 +54,12 @@ transfers_closest_stop_per_pattern: bool = True
 #: every stop within the walking or cycling limit. A model lever for speed, measured in
 #: ``benchmarks/model_levers.py``: it drops trips that start or end at a farther stop.
 access_stop_limit: int | None = None
+#: Range RAPTOR propagates only arrivals that beat a stop's best with any number of rides,
+#: checks per origin that the ride limit cut no search short, and searches an origin that
+#: fails again keeping every round's labels (``transitmile.engines.raptor``). The travel
+#: times are the same either way; ``False`` keeps every round's labels throughout, the
+#: search R5 runs (for benchmarks, and to rule the pruning out when in doubt).
+prune_dominated: bool = True
 #: Boarding slack: minimum time between arriving at a stop and boarding, seconds (r5py's 60 s).
 min_transfer_time_s: int = int(R5PY_DEFAULTS.min_transfer_time.total_seconds())
 

@@ -433,6 +433,11 @@ def plan_chunks(
         "board_slack_s", settings.min_transfer_time_s if board_slack_s is None else board_slack_s, 0
     )
     monte_carlo_draws = _check_int("monte_carlo_draws", monte_carlo_draws, 1)
+    if not isinstance(prune_dominated, bool | np.bool_):
+        raise RoutingError(
+            f"parameter 'prune_dominated' (settings.prune_dominated) must be True or False, "
+            f"got {show_value(prune_dominated)}"
+        )
     pcts = np.asarray(list(percentiles), dtype=np.float64)
     if pcts.size == 0 or np.any((pcts < 1) | (pcts > 99)) or np.any(pcts != np.round(pcts)):
         raise RoutingError(
@@ -893,6 +898,7 @@ def _plan(network, origins, destinations, request, progress, client, chunk_size)
         "board_slack_s": request.min_transfer_time_s,
         "seed": settings.random_seed,
         "breakdown": request.options.get("breakdown", False),
+        "prune_dominated": settings.prune_dominated,
     }
     if on_workers:
         template = plan_template(network.timetable, transfers, egress, **options)
