@@ -146,6 +146,34 @@ def _first_trip_from(departures, base, n_trips, pos, hi, earliest):
     return lo
 
 
+@njit(cache=True, inline="always")
+def _list_marked_patterns(tt, scratch, n_marked, scheduled_only):
+    """List the patterns through the marked stops, each from its first marked position.
+
+    ``scratch.pattern_list[:n]`` gets the patterns and ``scratch.pattern_first`` their
+    first positions (the caller resets it to -1 as it scans them); the marked stops'
+    flags are cleared. ``scheduled_only`` leaves headway-based patterns out. Returns n.
+    """
+    marked_list, stop_flag = scratch.marked_list, scratch.stop_flag
+    pattern_first, pattern_list = scratch.pattern_first, scratch.pattern_list
+    n_pat = 0
+    for i in range(n_marked):
+        s = marked_list[i]
+        stop_flag[s] = 0
+        for j in range(tt.stop_pattern_ptr[s], tt.stop_pattern_ptr[s + 1]):
+            p = tt.stop_pattern[j]
+            pos = tt.stop_position[j]
+            if scheduled_only and tt.pattern_block[p] >= 0:
+                continue
+            if pattern_first[p] < 0:
+                pattern_list[n_pat] = p
+                n_pat += 1
+                pattern_first[p] = pos
+            elif pos < pattern_first[p]:
+                pattern_first[p] = pos
+    return n_pat
+
+
 @njit(cache=True)
 def raptor_rounds(
     tt, max_rides, board_slack_s, latest_arrival, pattern_shift, headway_mode,
@@ -207,28 +235,11 @@ def raptor_rounds(
     new_list, ride_list = scratch.new_list, scratch.ride_list
     pattern_stop_ptr, pattern_stops = tt.pattern_stop_ptr, tt.pattern_stops
     pattern_time_ptr, arrivals, departures = tt.pattern_time_ptr, tt.arrivals, tt.departures
-    pattern_block, stop_pattern_ptr = tt.pattern_block, tt.stop_pattern_ptr
-    stop_pattern, stop_position = tt.stop_pattern, tt.stop_position
     transfer_ptr, transfer_to, transfer_s = tt.transfer_ptr, tt.transfer_to, tt.transfer_s
     for k in range(1, max_rides + 1):
         if n_marked == 0 and headway_mode != HEADWAY_DRAW:
             break
-        # Patterns through marked stops, scanned from the first marked position.
-        n_pat = 0
-        for i in range(n_marked):
-            s = marked_list[i]
-            stop_flag[s] = 0
-            for j in range(stop_pattern_ptr[s], stop_pattern_ptr[s + 1]):
-                p = stop_pattern[j]
-                pos = stop_position[j]
-                if headway_mode == SCHEDULED_ONLY and pattern_block[p] >= 0:
-                    continue
-                if pattern_first[p] < 0:
-                    pattern_list[n_pat] = p
-                    n_pat += 1
-                    pattern_first[p] = pos
-                elif pos < pattern_first[p]:
-                    pattern_first[p] = pos
+        n_pat = _list_marked_patterns(tt, scratch, n_marked, headway_mode == SCHEDULED_ONLY)
         if headway_mode == HEADWAY_DRAW:
             # Any labelled stop may board a re-phased headway trip: scan them all.
             for h in range(len(headway_patterns)):
@@ -348,18 +359,7 @@ def _one_more_round_improves(tt, max_rides, board_slack_s, latest_arrival, patte
     tau, tau_ride = labels.tau, labels.tau_ride
     pattern_first, pattern_list = scratch.pattern_first, scratch.pattern_list
     k = max_rides
-    n_pat = 0
-    for i in range(n_marked):
-        s = scratch.marked_list[i]
-        for j in range(tt.stop_pattern_ptr[s], tt.stop_pattern_ptr[s + 1]):
-            p = tt.stop_pattern[j]
-            pos = tt.stop_position[j]
-            if pattern_first[p] < 0:
-                pattern_list[n_pat] = p
-                n_pat += 1
-                pattern_first[p] = pos
-            elif pos < pattern_first[p]:
-                pattern_first[p] = pos
+    n_pat = _list_marked_patterns(tt, scratch, n_marked, False)
     improves = False
     for i in range(n_pat):
         p = pattern_list[i]
