@@ -654,6 +654,19 @@ def test_shortest_metres_equal_scipy_dijkstra(seed, limit):
     assert got[:, sources].diagonal().tolist() == [0.0] * len(sources)
 
 
+def test_shortest_metres_writes_into_a_reused_buffer():
+    graph = random_graph(0)
+    sources = np.array([3, 17, 299])
+    want = dijkstra(graph, directed=True, indices=sources, limit=120.5)
+    buffer = np.full((5, graph.shape[0]), -7.0)  # stale values from an earlier chunk
+    got = shortest_metres(graph, sources, 120.5, out=buffer[:3])
+    assert np.shares_memory(got, buffer)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(buffer[3:], -7.0)  # rows past the chunk left alone
+    with pytest.raises(ValueError, match=r"parameter 'out' must be .* shape \(3, 300\)"):
+        shortest_metres(graph, sources, 120.5, out=buffer[:2])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["walk", "bike"])
 def test_shortest_metres_equal_scipy_dijkstra_on_porto_alegre(poa, mode):

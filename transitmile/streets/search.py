@@ -24,7 +24,9 @@ from numba import njit, prange
 __all__ = ["shortest_metres"]
 
 
-def shortest_metres(graph: sp.csr_matrix, sources: np.ndarray, limit: float) -> np.ndarray:
+def shortest_metres(
+    graph: sp.csr_matrix, sources: np.ndarray, limit: float, out: np.ndarray | None = None
+) -> np.ndarray:
     """Shortest metres from each source to every node, inf beyond ``limit``.
 
     Parameters
@@ -36,6 +38,10 @@ def shortest_metres(graph: sp.csr_matrix, sources: np.ndarray, limit: float) -> 
         Node index of each search.
     limit : float
         Longest distance searched, metres.
+    out : numpy.ndarray, optional
+        float64 C-contiguous ``(len(sources), n)`` to write into, so that a caller
+        searching chunk after chunk reuses one buffer (a fresh one each time costs
+        page faults, about a quarter of the time of short searches).
 
     Returns
     -------
@@ -47,75 +53,106 @@ def shortest_metres(graph: sp.csr_matrix, sources: np.ndarray, limit: float) -> 
     indptr = np.ascontiguousarray(graph.indptr, dtype=np.int64)
     indices = np.ascontiguousarray(graph.indices, dtype=np.int64)
     lengths = np.ascontiguousarray(graph.data, dtype=np.float64)
-    out = np.empty((len(sources), graph.shape[0]), dtype=np.float64)
+    shape = (len(sources), graph.shape[0])
+    if out is None:
+        out = np.empty(shape, dtype=np.float64)
+    elif out.shape != shape or out.dtype != np.float64 or not out.flags.c_contiguous:
+        raise ValueError(
+            f"parameter 'out' must be a C-contiguous float64 array of shape {shape}, "
+            f"got {out.dtype} {out.shape}"
+        )
     with numba.parallel_chunksize(1):
         _searches(indptr, indices, lengths, np.asarray(sources, dtype=np.int64), float(limit), out)
     return out
 
 
+#: ``_search``'s marks for a node's heap slot: not queued yet, and settled.
+_UNQUEUED, _SETTLED = -1, -2
+
+
 @njit(cache=True, parallel=True)
 def _searches(indptr, indices, lengths, sources, limit, out):  # pragma: no cover (numba)
     """One search per source into the rows of ``out``, in parallel."""
-    capacity = len(indices) + 1  # a node enters the heap once per improving edge at most
+    n = len(indptr) - 1
     for i in prange(len(sources)):
-        keys = np.empty(capacity, dtype=np.float64)
-        nodes = np.empty(capacity, dtype=np.int64)
+        keys = np.empty(n, dtype=np.float64)
+        nodes = np.empty(n, dtype=np.int32)
+        slot = np.full(n, _UNQUEUED, dtype=np.int32)
         out[i, :] = np.inf
-        _search(indptr, indices, lengths, sources[i], limit, out[i], keys, nodes)
+        _search(indptr, indices, lengths, sources[i], limit, out[i], keys, nodes, slot)
 
 
 @njit(cache=True)
-def _search(indptr, indices, lengths, source, limit, dist, keys, nodes):  # pragma: no cover
-    """Dijkstra from ``source`` with a binary heap (stale entries are skipped when popped)."""
+def _search(indptr, indices, lengths, source, limit, dist, keys, nodes, slot):  # pragma: no cover
+    """Dijkstra from ``source`` with an indexed 4-ary heap.
+
+    Each node is queued at most once and its key lowered in place (``slot[v]`` is its
+    position in the heap, :data:`_UNQUEUED` or :data:`_SETTLED`), so the heap never
+    holds more than the frontier: on the Porto Alegre walking graph at 7.2 km this
+    takes 0.65 of the time of a binary heap holding stale entries. Four children per
+    node make the heap shallower; the smallest child is found by a short scan.
+    """
     dist[source] = 0.0
-    size = _push(keys, nodes, 0, 0.0, source)
+    keys[0] = 0.0
+    nodes[0] = source
+    slot[source] = 0
+    size = 1
     while size > 0:
         d, u = keys[0], nodes[0]
-        size = _pop(keys, nodes, size)
-        if d > dist[u]:
-            continue  # an older, longer label of u
+        slot[u] = _SETTLED
+        size -= 1
+        if size > 0:
+            _sift_down(keys, nodes, slot, size, keys[size], nodes[size])
         for k in range(indptr[u], indptr[u + 1]):
             v = indices[k]
+            if slot[v] == _SETTLED:
+                continue
             candidate = d + lengths[k]
             if candidate <= limit and candidate < dist[v]:
                 dist[v] = candidate
-                size = _push(keys, nodes, size, candidate, v)
+                if slot[v] == _UNQUEUED:
+                    _sift_up(keys, nodes, slot, size, candidate, v)
+                    size += 1
+                else:
+                    _sift_up(keys, nodes, slot, slot[v], candidate, v)
 
 
 @njit(cache=True, inline="always")
-def _push(keys, nodes, size, key, node):  # pragma: no cover (numba)
-    """Add ``(key, node)`` to the heap of ``size`` entries; the new size."""
-    i = size
+def _sift_up(keys, nodes, slot, i, key, node):  # pragma: no cover (numba)
+    """Place ``(key, node)`` at heap position ``i`` or above, moving larger parents down."""
     while i > 0:
-        parent = (i - 1) >> 1
+        parent = (i - 1) >> 2
         if keys[parent] <= key:
             break
         keys[i] = keys[parent]
         nodes[i] = nodes[parent]
+        slot[nodes[i]] = i
         i = parent
     keys[i] = key
     nodes[i] = node
-    return size + 1
+    slot[node] = i
 
 
 @njit(cache=True, inline="always")
-def _pop(keys, nodes, size):  # pragma: no cover (numba)
-    """Remove the smallest entry of the heap of ``size`` entries; the new size."""
-    size -= 1
-    key, node = keys[size], nodes[size]
+def _sift_down(keys, nodes, slot, size, key, node):  # pragma: no cover (numba)
+    """Place ``(key, node)`` from the root down a heap of ``size`` entries."""
     i = 0
     while True:
-        child = 2 * i + 1
-        if child >= size:
+        first = 4 * i + 1
+        if first >= size:
             break
-        if child + 1 < size and keys[child + 1] < keys[child]:
-            child += 1
-        if keys[child] >= key:
+        child = first
+        smallest = keys[first]
+        for c in range(first + 1, min(first + 4, size)):
+            if keys[c] < smallest:
+                smallest = keys[c]
+                child = c
+        if smallest >= key:
             break
-        keys[i] = keys[child]
+        keys[i] = smallest
         nodes[i] = nodes[child]
+        slot[nodes[i]] = i
         i = child
-    if size > 0:
-        keys[i] = key
-        nodes[i] = node
-    return size
+    keys[i] = key
+    nodes[i] = node
+    slot[node] = i

@@ -244,10 +244,13 @@ def _times_by_rows(
     chunk = max(1, min(512, 4_000_000 // graph.shape[0]))
     tables = [_TableBuilder(n_from, legs[0].shape[1], same) for legs, same in targets]
     starts = range(0, len(rows_to_do), chunk)
+    # One buffer for every chunk: a fresh 32 MB array per chunk costs page faults, about
+    # a quarter of the time of 20-minute walks on Porto Alegre.
+    buffer = np.empty((min(chunk, len(rows_to_do)), graph.shape[0]), dtype=np.float64)
     for start in progress_bar(starts, desc=desc, unit="chunk", progress=progress):
         rows = rows_to_do[start : start + chunk]
         sources = adjacency.shape[0] + rows
-        network = shortest_metres(graph, sources, limit_m)
+        network = shortest_metres(graph, sources, limit_m, out=buffer[: len(rows)])
         for builder, ((col_nodes, col_dists), _) in zip(tables, targets, strict=True):
             builder.add(rows, network, col_nodes, col_dists, speed, max_time_s)
     return [builder.table() for builder in tables]
