@@ -16,9 +16,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transitmile.engines.embedded import chunk_for, compute_travel_times, draw_phase_offsets
+from transitmile.engines import raptor
+from transitmile.engines.embedded import (
+    chunk_for,
+    compute_travel_times,
+    draw_phase_offsets,
+    kernel_transit,
+)
 from transitmile.engines.raptor import UNREACHED, _percentiles_of, percentile_index
-from transitmile.engines.tables import sparse_times_from_dense
+from transitmile.engines.tables import empty_sparse_times, sparse_times_from_dense
 from transitmile.engines.timetable import compile_timetable
 from transitmile.errors import FeedError, RoutingError
 
@@ -139,6 +145,69 @@ def test_trip_at_minute_seven_of_a_ten_minute_window():
     np.testing.assert_array_equal(
         result.iterations[0, :, 0], [720, 660, 600, 540, 480, 420, 360, 300, -1, -1]
     )
+
+
+# Stop A is served by two routes: R1 leaves A at 120 and 540, R2 at 240 only.
+TWO_ROUTES_AT_A = hand_feed(
+    {
+        "r1a": ("R1", [("A", 120, 120), ("B", 420, 420)]),
+        "r1b": ("R1", [("A", 540, 540), ("B", 840, 840)]),
+        "r2": ("R2", [("A", 240, 240), ("C", 540, 540)]),
+    }
+)
+
+
+def test_a_range_minute_scans_only_the_routes_with_a_new_departure():
+    # Access 0 s to A, egress 0 s from B (destination 0) and C (destination 1); minute m
+    # leaves at 60 m. B: m <= 2 catch R1 at 120 (arrive 420), later minutes R1 at 540
+    # (arrive 840). C: m <= 4 catch R2 at 240 (arrive 540), later minutes nothing.
+    result = run(
+        TWO_ROUTES_AT_A,
+        ["A", "B", "C"],
+        access=[[0, INF, INF]],
+        egress=[[INF, INF], [0, INF], [INF, 0]],
+        n_minutes=10,
+        keep_iterations=True,
+    )
+    to_b = [420 - 60 * m for m in range(3)] + [840 - 60 * m for m in range(3, 10)]
+    to_c = [540 - 60 * m for m in range(5)] + [-1] * 5
+    np.testing.assert_array_equal(result.iterations[0, :, 0], to_b)
+    np.testing.assert_array_equal(result.iterations[0, :, 1], to_c)
+
+
+def test_round_zero_lists_a_route_only_in_the_minutes_it_departs_anew():
+    # The same timetable, searched minute by minute from the last (9) down, as the
+    # range search does. Minute 9 is A's first label: the stop is marked (every
+    # route). After that A is scanned only in the minutes where its earlier arrival
+    # catches a departure the later one missed, and then only on that route:
+    # minute 4 (R2 at 240, in [240, 300)) and minute 2 (R1 at 120, in [120, 180)).
+    timetable = compile_timetable(TWO_ROUTES_AT_A, ["A", "B", "C"])
+    transit = kernel_transit(timetable, empty_sparse_times(3, 3))
+    dep_ptr, departures = raptor.stop_departures(transit)
+    labels = raptor.new_labels(8, timetable.n_stops, False)
+    scratch = raptor.new_scratch(timetable.n_stops, timetable.n_patterns)
+    access = raptor.Table(np.array([0, 1]), np.array([0], np.int32), np.array([0], np.int32))
+    no_shift = np.zeros(timetable.n_patterns, np.int32)
+    scanned = {}
+    for m in range(9, -1, -1):
+        latest = 60 * m + 7200
+        n_marked, n_listed = raptor.seed_access_range(
+            transit, labels.tau, access, 0, 60 * m, latest, 0, dep_ptr, departures, scratch,
+            False,
+        )  # fmt: skip
+        routes = timetable.pattern_route_ids[scratch.pattern_list[:n_listed]]
+        scanned[m] = (n_marked, sorted(routes))
+        n_egress, _ = raptor.raptor_rounds(
+            transit, 8, 0, latest, no_shift, raptor.ALL_PATTERNS, np.zeros(0, np.int32),
+            labels, scratch, n_marked, 0, False, False, n_listed,
+        )  # fmt: skip
+        scratch.egress_flag[:] = 0
+    quiet = (0, [])
+    assert scanned == {
+        9: (1, []), 8: quiet, 7: quiet, 6: quiet, 5: quiet, 4: (0, ["R2"]), 3: quiet,
+        2: (0, ["R1"]), 1: quiet, 0: quiet,
+    }  # fmt: skip
+    assert (scratch.pattern_first == -1).all() and not scratch.stop_flag.any()
 
 
 def test_breakdown_of_a_median_trip_found_at_a_later_minute():

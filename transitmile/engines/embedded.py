@@ -728,9 +728,10 @@ def stop_arrival_times(
         np.array([0, 1], np.int64), np.array([origin_stop], np.int32), np.zeros(1, np.int32)
     )
     latest = departure_s + max_time_s
-    n_marked = raptor.seed_access(labels.tau, access, 0, departure_s, latest, scratch)
+    transit = kernel_transit(timetable, transfers)
+    n_marked = raptor.seed_access(transit, labels.tau, access, 0, departure_s, latest, scratch)
     raptor.raptor_rounds(
-        kernel_transit(timetable, transfers), max_rides, slack, latest, shift,
+        transit, max_rides, slack, latest, shift,
         raptor.ALL_PATTERNS, np.zeros(0, np.int32), labels, scratch, n_marked, 0, False, False,
     )  # fmt: skip
     tau, tau_ride = labels.tau, labels.tau_ride
