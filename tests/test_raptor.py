@@ -23,7 +23,13 @@ from transitmile.engines.embedded import (
     draw_phase_offsets,
     kernel_transit,
 )
-from transitmile.engines.raptor import UNREACHED, _percentiles_of, percentile_index
+from transitmile.engines.raptor import (
+    UNREACHED,
+    _network_percentiles,
+    _percentiles_of,
+    percentile_index,
+    selection_network,
+)
 from transitmile.engines.tables import empty_sparse_times, sparse_times_from_dense
 from transitmile.engines.timetable import compile_timetable
 from transitmile.errors import FeedError, RoutingError
@@ -680,3 +686,57 @@ def test_percentile_selection_equals_a_stable_sort(case):
             assert out[dst, q] == expected or (np.isnan(expected) and np.isnan(out[dst, q]))
         best = order[mid]
         assert median_iteration[dst] == (best if times[best, dst] != UNREACHED else -1)
+
+
+@pytest.mark.parametrize("n_iter", [1, 2, 3, 10, 31, 60, 64, 65, 127, 128])
+def test_selection_network_sorts_every_input_at_the_wanted_positions(n_iter):
+    # Every 0/1 input sorted means every input sorted (Knuth's 0-1 principle); random
+    # 0/1 inputs and permutations stand in for all of them beyond a few keys.
+    rng = np.random.default_rng(n_iter)
+    everything = selection_network(n_iter, np.arange(n_iter, dtype=np.int64))
+    median = percentile_index(n_iter, 50.0)
+    median_only = selection_network(n_iter, np.array([median]))
+    assert len(median_only) <= len(everything)
+    assert all(0 <= i < j < n_iter for i, j in everything)
+    inputs = [rng.permutation(n_iter) for _ in range(50)]
+    inputs += [rng.integers(0, 2, n_iter) for _ in range(50)]
+    for keys in inputs:
+        for pairs, positions in ((everything, slice(None)), (median_only, median)):
+            out = keys.copy()
+            for i, j in pairs:
+                out[i], out[j] = min(out[i], out[j]), max(out[i], out[j])
+            np.testing.assert_array_equal(out[positions], np.sort(keys)[positions])
+    if n_iter == 60:
+        assert len(median_only) == 411  # of Batcher's 543 for 64 keys (in the docstring)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(1, 128).flatmap(
+        lambda n: st.tuples(
+            st.lists(
+                st.lists(
+                    st.sampled_from([0, 59, 60, 600, 601, 660, 7199, int(UNREACHED)]),
+                    min_size=n,
+                    max_size=n,
+                ),
+                min_size=1,
+                max_size=140,  # more destinations than one block of the network
+            ),
+            st.lists(st.integers(1, 99), min_size=1, max_size=3),
+        )
+    )
+)
+def test_network_percentiles_equal_the_quickselect(case):
+    columns, percentiles = case
+    times = np.array(columns, dtype=np.int32).T.copy()  # [n_iter, n_dest]
+    n_iter, n_dest = times.shape
+    pct_index = np.array([percentile_index(n_iter, p) for p in percentiles], dtype=np.int64)
+    mid = percentile_index(n_iter, 50.0)
+    pairs = selection_network(n_iter, np.append(pct_index, mid))
+    want_out, got_out = np.full((2, n_dest, len(pct_index)), np.nan)
+    want_mid, got_mid = np.empty((2, n_dest), dtype=np.int32)
+    _percentiles_of(times.copy(), pct_index, mid, want_out, want_mid)
+    _network_percentiles(times, pairs, pct_index, mid, got_out, got_mid)
+    np.testing.assert_array_equal(got_out, want_out)
+    np.testing.assert_array_equal(got_mid, want_mid)

@@ -50,6 +50,12 @@ N_PARENT_ROWS = 6
 
 _PULL_BLOCK = 32  # egress stops per vectorized block of the pull (see _propagate_egress)
 _PILOT_ORIGINS = 4  # origins of a chunk that try the pruned search first (range_raptor_chunk)
+# Percentiles over at most _NETWORK_MAX_ITER iterations go through a sorting network,
+# _NETWORK_BLOCK destinations side by side (see _network_percentiles).
+_NETWORK_MAX_ITER = 128
+_NETWORK_BLOCK = 128
+_NETWORK_SHIFT = 7  # bits of the iteration in a network key: 2**7 = _NETWORK_MAX_ITER
+_NETWORK_CAP = (1 << (31 - _NETWORK_SHIFT)) - 1  # seconds at or above it: unreachable
 
 # How a search treats headway-based (frequency) patterns.
 #: Every pattern is an ordinary one (no headway trips, or their phases already drawn).
@@ -804,6 +810,97 @@ def _percentiles_of(times, pct_index, mid_index, out, median_iteration):
 
 
 @njit(cache=True)
+def selection_network(n_iter, wanted):
+    """List the comparators that put the ``wanted`` positions of ``n_iter`` keys in order.
+
+    Batcher's odd-even merge sort (Batcher 1968) for the next power of two, without
+    the comparators that touch padding (padding sorts last, so they never swap) or
+    that cannot change a wanted position (pruned backwards from the outputs). For 60
+    iterations and the median: 411 of 543 comparators.
+
+    Parameters
+    ----------
+    n_iter : int
+        Keys to sort.
+    wanted : int64 [k]
+        Positions (0-based, in sorted order) needed.
+
+    Returns
+    -------
+    int64 [n_comparators, 2]
+        ``(i, j)``, ``i < j``, applied in order: the smaller key goes to ``i``.
+    """
+    n = 1
+    log_n = 0
+    while n < n_iter:
+        n *= 2
+        log_n += 1
+    pairs = np.empty((n * (log_n * (log_n + 1) // 4 + 1), 2), dtype=np.int64)
+    count = 0
+    p = 1
+    while p < n:
+        k = p
+        while k >= 1:
+            for j in range(k % p, n - k, 2 * k):
+                for i in range(min(k, n - j - k)):
+                    if (i + j) // (2 * p) == (i + j + k) // (2 * p) and i + j + k < n_iter:
+                        pairs[count, 0] = i + j
+                        pairs[count, 1] = i + j + k
+                        count += 1
+            k //= 2
+        p *= 2
+    needed = np.zeros(max(n_iter, 1), dtype=np.bool_)
+    for w in wanted:
+        needed[w] = True
+    keep = np.zeros(count, dtype=np.bool_)
+    for c in range(count - 1, -1, -1):
+        i, j = pairs[c, 0], pairs[c, 1]
+        if needed[i] or needed[j]:
+            keep[c] = True
+            needed[i] = True
+            needed[j] = True
+    return pairs[:count][keep]
+
+
+@njit(cache=True)
+def _network_percentiles(times, pairs, pct_index, mid_index, out, median_iteration):
+    """:func:`_percentiles_of` through a sorting network (same outputs, exactly).
+
+    Each key is ``min(seconds, _NETWORK_CAP) << _NETWORK_SHIFT | iteration`` (int32):
+    unique and ordered as a stable sort of the seconds orders them, since seconds are
+    below the cutoff or ``UNREACHED``, and both ``n_iter <= _NETWORK_MAX_ITER`` and
+    the cutoff below ``_NETWORK_CAP`` (the caller checks). ``pairs`` comes from
+    :func:`selection_network`; any network that sorts puts the same unique keys at the
+    wanted positions. The comparators run on ``_NETWORK_BLOCK`` destinations at once,
+    branch-free minima and maxima the compiler vectorizes: on POA's 60-minute window
+    about 2.7x faster than a quickselect per destination.
+    """
+    n_iter, n_dest = times.shape
+    keys = np.empty((n_iter, _NETWORK_BLOCK), dtype=np.int32)
+    for d0 in range(0, n_dest, _NETWORK_BLOCK):
+        width = min(_NETWORK_BLOCK, n_dest - d0)
+        for it in range(n_iter):
+            row = keys[it]
+            for b in range(width):
+                row[b] = (min(times[it, d0 + b], _NETWORK_CAP) << _NETWORK_SHIFT) | it
+            row[width:] = 0
+        for c in range(len(pairs)):
+            lo, hi = keys[pairs[c, 0]], keys[pairs[c, 1]]
+            for b in range(_NETWORK_BLOCK):
+                x, y = lo[b], hi[b]
+                lo[b] = min(x, y)
+                hi[b] = max(x, y)
+        for b in range(width):
+            for q in range(len(pct_index)):
+                v = keys[pct_index[q], b] >> _NETWORK_SHIFT
+                if v < _NETWORK_CAP:
+                    out[d0 + b, q] = v // 60
+            key = keys[mid_index, b]
+            reached = key >> _NETWORK_SHIFT < _NETWORK_CAP
+            median_iteration[d0 + b] = key & (_NETWORK_MAX_ITER - 1) if reached else -1
+
+
+@njit(cache=True)
 def _origin_iterations(tt, access, o, departure_s, n_minutes, max_rides, board_slack_s,
                        max_time_s, block_offsets, setup, egress, egress_t, direct, times,
                        prune):  # fmt: skip
@@ -923,6 +1020,11 @@ def range_raptor_chunk(
     for q in range(len(percentiles)):
         pct_index[q] = percentile_index(n_iter, percentiles[q])
     mid_index = percentile_index(n_iter, 50.0)
+    by_network = n_iter <= _NETWORK_MAX_ITER and max_time_s < _NETWORK_CAP
+    wanted = np.empty(len(pct_index) + 1, dtype=np.int64)
+    wanted[:-1] = pct_index
+    wanted[-1] = mid_index
+    pairs = selection_network(n_iter, wanted)
     headway_patterns, no_shift, mode, has_headway = _search_setup(tt, block_offsets)
     dep_ptr, departures = stop_departures(tt)
     setup = (no_shift, mode, headway_patterns, dep_ptr, departures)
@@ -952,7 +1054,11 @@ def range_raptor_chunk(
                                    egress_t, direct, times, False)  # fmt: skip
             if keep_iterations:
                 iterations[i] = times
-            _percentiles_of(times, pct_index, mid_index, out[i], median_iteration[i])
+            if by_network:
+                _network_percentiles(times, pairs, pct_index, mid_index, out[i],
+                                     median_iteration[i])  # fmt: skip
+            else:
+                _percentiles_of(times, pct_index, mid_index, out[i], median_iteration[i])
     return out
 
 
