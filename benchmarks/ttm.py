@@ -11,7 +11,14 @@ Prints
 - one departure minute: transitmile vs ferrobus (a Rust RAPTOR on PyPI) on the same
   feed written out with complete times, medians of --repeat runs, and their ratio.
 
-Usage: python benchmarks/ttm.py [--repeat 3] [--window 60] [--no-ferrobus]
+With ``--before PATH`` (a checkout of another commit, e.g. ``git worktree add PATH
+f33fd79``, the code when the speed issue was filed) it prints instead the 60-minute
+matrix of that code and of this checkout, in alternating fresh processes (each builds
+its network from its own cache folder, makes one untimed call, then one timed call):
+the ratio of the two is the speed-up measured on one machine in one run, which the
+machine's drift from day to day does not move.
+
+Usage: python benchmarks/ttm.py [--repeat 3] [--window 60] [--no-ferrobus] [--before PATH]
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import json
 import os
 import resource
 import statistics
@@ -145,6 +153,66 @@ def bench_matrix(network, cells, window_min: int, repeat: int) -> float:
     return median
 
 
+#: One timed 60-minute matrix in a fresh process, written against the API that every
+#: version since the issue was filed shares; prints a JSON line.
+_MATRIX_RUN = """
+import datetime as dt, json, time, warnings
+warnings.simplefilter("ignore")
+import transitmile as tm
+from transitmile import settings
+settings.progress = False
+data = tm.fetch_dataset("porto_alegre")
+day = dt.datetime(2019, 5, 13, 14, 0)
+network = tm.TransportNetwork(data.osm_pbf, data.gtfs, day.date(), progress=False)
+def run():
+    return tm.travel_time_matrix(
+        network, data.origins, data.origins, departure=day,
+        departure_time_window=dt.timedelta(minutes=WINDOW), engine="embedded", progress=False,
+    )
+run()
+started = time.perf_counter()
+frame = run()
+wall = time.perf_counter() - started
+print(json.dumps({"wall_s": wall, "reached": float(frame["travel_time"].notna().mean()),
+                  "median_min": float(frame["travel_time"].median())}))
+"""
+
+
+def bench_against(before: str, window: int, repeat: int) -> None:
+    """Alternate fresh-process runs of the matrix on the code at ``before`` and here."""
+    here = str(Path(__file__).resolve().parent.parent)
+    checkouts = {"before": str(Path(before).resolve()), "this checkout": here}
+    cache = Path(os.environ.get("TRANSITMILE_CACHE_DIR", tempfile.gettempdir()))
+    runs: dict[str, list[dict]] = {name: [] for name in checkouts}
+    for _ in range(repeat):
+        for name, root in checkouts.items():
+            env = {
+                **os.environ, "PYTHONPATH": root,
+                # the network cache's format may differ between versions
+                "TRANSITMILE_CACHE_DIR": str(cache / f"ttm-before-{Path(root).name}"),
+            }  # fmt: skip
+            out = subprocess.run(
+                [sys.executable, "-c", _MATRIX_RUN.replace("WINDOW", str(window))],
+                env=env, cwd=root, check=True, capture_output=True, text=True,
+            ).stdout  # fmt: skip
+            runs[name].append(json.loads(out.strip().splitlines()[-1]))
+    print(
+        f"matrix 1227x1227, {window}-min window, {repeat} alternating fresh-process runs "
+        f"of each (load {os.getloadavg()[0]:.1f}):"
+    )
+    medians = {}
+    for name, results in runs.items():
+        walls = [r["wall_s"] for r in results]
+        medians[name] = statistics.median(walls)
+        print(
+            f"  {name:>13} ({checkouts[name]}): median {medians[name]:6.2f} s "
+            f"runs {[round(w, 2) for w in walls]}  reachable pairs {results[0]['reached']:.1%}  "
+            f"median travel time {results[0]['median_min']:.0f} min"
+        )
+    ratio = medians["before"] / medians["this checkout"]
+    print(f"  this checkout is {ratio:.2f}x as fast as before, in the same run")
+
+
 #: ferrobus connects each point to at most 10 stops within 20 minutes' walk at 5 km/h;
 #: the embedded engine with the same walking speed and leg limit is the fair match.
 FERROBUS_LIKE = {"speed_walking": 5.0, "max_time_walking": dt.timedelta(minutes=20)}
@@ -257,8 +325,12 @@ def main(argv=None) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--window", type=int, default=60)
     parser.add_argument("--no-ferrobus", action="store_true")
+    parser.add_argument("--before", default=None, help="checkout to compare with")
     args = parser.parse_args(argv)
     settings.progress = False
+    if args.before:
+        bench_against(args.before, args.window, args.repeat)
+        return
     # The five hexgrid cells beyond the OSM extract are reported once here, not per run.
     warnings.simplefilter("ignore", UnsnappedPointsWarning)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, transitmile {tm.__version__}")
