@@ -51,7 +51,7 @@ def shortest_metres(
         limit=limit)`` returns).
     """
     indptr = np.ascontiguousarray(graph.indptr, dtype=np.int64)
-    indices = np.ascontiguousarray(graph.indices, dtype=np.int64)
+    indices = np.ascontiguousarray(graph.indices, dtype=np.int32)
     lengths = np.ascontiguousarray(graph.data, dtype=np.float64)
     shape = (len(sources), graph.shape[0])
     if out is None:
