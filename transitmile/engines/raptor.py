@@ -262,6 +262,11 @@ def raptor_rounds(
                 pattern_first[p] = 0
         n_new = 0
         n_ride = 0
+        # The round's label rows as views, indexed below by unsigned stops: no row
+        # arithmetic or negative-index wraparound per access in the hottest loops
+        # (7% of a full search on POA, the same labels).
+        tau_k, tau_prev, tau_last = tau[k], tau[k - 1], tau[max_rides]
+        ride_k, ride_last = tau_ride[k], tau_ride[max_rides]
         for i in range(n_pat):
             p = pattern_list[i]
             first = pattern_first[p]
@@ -274,15 +279,15 @@ def raptor_rounds(
             trip = -1
             board_pos = -1
             for pos in range(first, n_pos):
-                s = pattern_stops[s0 + pos]
+                s = np.uint64(pattern_stops[s0 + pos])
                 if trip >= 0:
                     t_arr = arrivals[base + pos * n_trips + trip] + shift
                     if t_arr <= latest_arrival:
-                        if t_arr < tau_ride[k, s]:
+                        if t_arr < ride_k[s]:
                             # Later rounds hold the best of rounds < k (carried at the
                             # end of each round), so the last one tells a new best.
-                            best_overall = t_arr < tau_ride[max_rides, s]
-                            tau_ride[k, s] = t_arr
+                            best_overall = t_arr < ride_last[s]
+                            ride_k[s] = t_arr
                             if record:
                                 parent[RIDE_PATTERN, k, s] = p
                                 parent[RIDE_TRIP, k, s] = trip
@@ -299,16 +304,16 @@ def raptor_rounds(
                                 egress_flag[s] = 1
                                 egress_list[n_egress] = s
                                 n_egress += 1
-                        if t_arr < tau[k, s]:
+                        if t_arr < tau_k[s]:
                             # Read before the write: in the last round it is the same label.
-                            propagate = not prune or t_arr < tau[max_rides, s]
-                            tau[k, s] = t_arr
+                            propagate = not prune or t_arr < tau_last[s]
+                            tau_k[s] = t_arr
                             if stop_flag[s] & 1 == 0 and propagate:
                                 stop_flag[s] |= 1
                                 new_list[n_new] = s
                                 n_new += 1
                 # Board (or switch to) an earlier trip if the previous round allows.
-                ready = tau[k - 1, s]
+                ready = tau_prev[s]
                 if ready < UNREACHED:
                     hi = n_trips if trip < 0 else trip
                     earliest = ready + board_slack_s - shift
@@ -321,14 +326,13 @@ def raptor_rounds(
             stop_flag[s] &= 1
             t0 = tau_ride[k, s]
             _carry_down(tau_ride, k, s, t0)
-            # An unsigned index spares numba's negative-index wraparound on every
-            # access of this hottest loop (~350,000 relaxations per origin on POA).
+            # Unsigned indices here too (~350,000 relaxations per origin on POA).
             for j in range(np.uint64(transfer_ptr[s]), np.uint64(transfer_ptr[s + 1])):
-                s2 = transfer_to[j]
+                s2 = np.uint64(transfer_to[j])
                 t_arr = t0 + transfer_s[j]
-                if t_arr <= latest_arrival and t_arr < tau[k, s2]:
-                    propagate = not prune or t_arr < tau[max_rides, s2]
-                    tau[k, s2] = t_arr
+                if t_arr <= latest_arrival and t_arr < tau_k[s2]:
+                    propagate = not prune or t_arr < tau_last[s2]
+                    tau_k[s2] = t_arr
                     if record:
                         parent[WALK_FROM, k, s2] = s
                         parent[WALK_S, k, s2] = transfer_s[j]
