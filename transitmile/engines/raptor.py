@@ -167,8 +167,8 @@ def _list_marked_patterns(tt, scratch, n_marked, scheduled_only, n_listed):
     for i in range(n_marked):
         s = marked_list[i]
         stop_flag[s] = 0
-        for j in range(tt.stop_pattern_ptr[s], tt.stop_pattern_ptr[s + 1]):
-            p = tt.stop_pattern[j]
+        for j in range(np.uint64(tt.stop_pattern_ptr[s]), np.uint64(tt.stop_pattern_ptr[s + 1])):
+            p = np.uint64(tt.stop_pattern[j])
             pos = tt.stop_position[j]
             if scheduled_only and tt.pattern_block[p] >= 0:
                 continue
@@ -617,12 +617,14 @@ def _propagate_egress(n_egress, scratch, tau_ride, egress, egress_t, direct, t0,
         for e in range(n_egress):
             s = egress_list[e]
             t_stop = tau_ride[max_rides, s]
-            for j in range(egress.ptr[s], egress.ptr[s + 1]):
+            # Unsigned indices, as in raptor_rounds' loops: no wraparound per access.
+            for j in range(np.uint64(egress.ptr[s]), np.uint64(egress.ptr[s + 1])):
                 t_arr = t_stop + egress.s[j]
                 if t_arr >= bound:
                     break
-                if t_arr < dest_arrival[egress.to[j]]:
-                    dest_arrival[egress.to[j]] = t_arr
+                dst = np.uint64(egress.to[j])
+                if t_arr < dest_arrival[dst]:
+                    dest_arrival[dst] = t_arr
         return
     earliest = UNREACHED
     for e in range(n_egress):
@@ -642,7 +644,7 @@ def _propagate_egress(n_egress, scratch, tau_ride, egress, egress_t, direct, t0,
         while j < end and earliest + egress_t_s[j] < min(cap, best):
             stop = min(j + _PULL_BLOCK, end)
             for jj in range(np.uint64(j), np.uint64(stop)):
-                best = min(best, best_ride[egress_t_from[jj]] + egress_t_s[jj])
+                best = min(best, best_ride[np.uint64(egress_t_from[jj])] + egress_t_s[jj])
             j = stop
         if best < cap:
             dest_arrival[dst] = best
