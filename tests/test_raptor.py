@@ -650,31 +650,36 @@ def test_monte_carlo_draw_searches_equal_full_searches_with_the_same_phases():
     assert np.all(median.breakdown["in_vehicle"][1] >= 5)  # at least the 300 s headway ride
 
 
-@settings(max_examples=200, deadline=None)
-@given(
-    st.integers(1, 90).flatmap(
+def percentile_cases(max_iter, values, max_dest):
+    """Iteration seconds of 1..max_dest destinations (a list each) and 1-3 percentiles."""
+    return st.integers(1, max_iter).flatmap(
         lambda n: st.tuples(
             st.lists(
-                st.lists(
-                    st.sampled_from([600, 601, 660, 720, 7199, int(UNREACHED)]),
-                    min_size=n,
-                    max_size=n,
-                ),
+                st.lists(st.sampled_from(values), min_size=n, max_size=n),
                 min_size=1,
-                max_size=4,
+                max_size=max_dest,
             ),
             st.lists(st.integers(1, 99), min_size=1, max_size=3),
         )
     )
-)
+
+
+def percentile_inputs(case):
+    """``times [n_iter, n_dest]``, the percentiles' indices and the median's index."""
+    columns, percentiles = case
+    times = np.array(columns, dtype=np.int32).T.copy()
+    n_iter = times.shape[0]
+    pct_index = np.array([percentile_index(n_iter, p) for p in percentiles], dtype=np.int64)
+    return times, pct_index, percentile_index(n_iter, 50.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(percentile_cases(90, [600, 601, 660, 720, 7199, int(UNREACHED)], max_dest=4))
 def test_percentile_selection_equals_a_stable_sort(case):
     # R5's percentile of the sorted seconds, and the median iteration as a stable sort
     # orders ties (the earlier iteration first), whatever the values and their ties
-    columns, percentiles = case
-    times = np.array(columns, dtype=np.int32).T.copy()  # [n_iter, n_dest]
-    n_iter, n_dest = times.shape
-    pct_index = np.array([percentile_index(n_iter, p) for p in percentiles], dtype=np.int64)
-    mid = percentile_index(n_iter, 50.0)
+    times, pct_index, mid = percentile_inputs(case)
+    n_dest = times.shape[1]
     out = np.full((n_dest, len(pct_index)), np.nan)
     median_iteration = np.empty(n_dest, dtype=np.int32)
     _percentiles_of(times, pct_index, mid, out, median_iteration)
@@ -712,27 +717,12 @@ def test_selection_network_sorts_every_input_at_the_wanted_positions(n_iter):
 
 @settings(max_examples=150, deadline=None)
 @given(
-    st.integers(1, 128).flatmap(
-        lambda n: st.tuples(
-            st.lists(
-                st.lists(
-                    st.sampled_from([0, 59, 60, 600, 601, 660, 7199, int(UNREACHED)]),
-                    min_size=n,
-                    max_size=n,
-                ),
-                min_size=1,
-                max_size=140,  # more destinations than one block of the network
-            ),
-            st.lists(st.integers(1, 99), min_size=1, max_size=3),
-        )
-    )
+    # more destinations than one block of the network
+    percentile_cases(128, [0, 59, 60, 600, 601, 660, 7199, int(UNREACHED)], max_dest=140)
 )
 def test_network_percentiles_equal_the_quickselect(case):
-    columns, percentiles = case
-    times = np.array(columns, dtype=np.int32).T.copy()  # [n_iter, n_dest]
+    times, pct_index, mid = percentile_inputs(case)
     n_iter, n_dest = times.shape
-    pct_index = np.array([percentile_index(n_iter, p) for p in percentiles], dtype=np.int64)
-    mid = percentile_index(n_iter, 50.0)
     pairs = selection_network(n_iter, np.append(pct_index, mid))
     want_out, got_out = np.full((2, n_dest, len(pct_index)), np.nan)
     want_mid, got_mid = np.empty((2, n_dest), dtype=np.int32)
