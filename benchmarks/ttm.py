@@ -188,8 +188,9 @@ def bench_against(before: str, window: int, repeat: int) -> None:
         for name, root in checkouts.items():
             env = {
                 **os.environ, "PYTHONPATH": root,
-                # the network cache's format may differ between versions
-                "TRANSITMILE_CACHE_DIR": str(cache / f"ttm-before-{Path(root).name}"),
+                # The network cache's format may differ between versions: a folder per
+                # role (not per checkout folder name, which two checkouts may share).
+                "TRANSITMILE_CACHE_DIR": str(cache / f"ttm-{name.replace(' ', '-')}"),
             }  # fmt: skip
             out = subprocess.run(
                 [sys.executable, "-c", _MATRIX_RUN.replace("WINDOW", str(window))],

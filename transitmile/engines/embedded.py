@@ -409,7 +409,7 @@ def plan_chunks(
         limit cut no minute's search short: the travel times are then exactly those of
         the search that keeps every round's labels, which an origin that fails the check
         is searched with again (see
-        :func:`~transitmile.engines.raptor.range_raptor_chunk`). About 1.7x faster on
+        :func:`~transitmile.engines.raptor.range_raptor_chunk`). About 1.4x faster on
         Porto Alegre at r5py's defaults. False keeps every round's labels throughout
         (the same results; for tests and benchmarks). Scheduled service only: with
         headway-based trips every search keeps every round's labels.
